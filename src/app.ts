@@ -1,0 +1,67 @@
+/** Builds the Hono app once: error shaping per dialect, identity, OCS plumbing, all routes. */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { identityMiddleware } from "./auth/identity";
+import { cookieSession } from "./auth/cookie";
+import { registerCloudRoutes } from "./cloud/cloud.routes";
+import { registerDocs } from "./docs/docs.routes";
+import type { AppEnv } from "./lib/context";
+import { OcsError, OpenTalkError, OPENTALK_ERROR_CONTENT_TYPE, PlainTextError } from "./lib/errors";
+import { readOcsParams } from "./lib/route";
+import { ocsFormat, ocsMeta, renderOcs } from "./ocs/envelope";
+import { registerOidcRoutes } from "./auth/oidc.routes";
+import { registerOpenTalkAuthRoutes } from "./opentalk/auth.routes";
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.onError((err, c) => errorResponse(err, c));
+  app.notFound((c) => {
+    if (c.req.path.startsWith("/ocs/")) return renderOcs(formatOf(c), 404, [], ocsMeta(404, 404, "Invalid query"));
+    return otError(OpenTalkError.notFound());
+  });
+
+  app.use("*", identityMiddleware);
+  app.use("/ocs/*", async (c, next) => {
+    const bearer = /^bearer\s/i.test(c.req.header("authorization") ?? "");
+    if (!bearer && c.req.header("ocs-apirequest")?.toLowerCase() !== "true") {
+      return c.json({ message: "CSRF check failed" }, 412);
+    }
+    const session = await cookieSession(c);
+    c.set("cookieSession", session.id);
+    c.set("ocsParams", await readOcsParams(c.req.raw));
+    await next();
+    if (session.setCookie) {
+      c.res = new Response(c.res.body, c.res);
+      c.res.headers.append("Set-Cookie", session.setCookie);
+    }
+  });
+
+  registerCloudRoutes(app);
+  registerOidcRoutes(app);
+  registerOpenTalkAuthRoutes(app);
+  registerDocs(app);
+  return app;
+}
+
+function formatOf(c: Context<AppEnv>) {
+  return ocsFormat(new URL(c.req.url), c.req.header("accept") ?? null, c.var.ocsParams?.format);
+}
+
+function otError(err: OpenTalkError): Response {
+  return new Response(JSON.stringify(err.body()), {
+    status: err.status,
+    headers: { "Content-Type": OPENTALK_ERROR_CONTENT_TYPE, ...err.headers },
+  });
+}
+
+function errorResponse(err: Error, c: Context<AppEnv>): Response {
+  if (err instanceof OcsError) {
+    return renderOcs(formatOf(c), err.status, err.data, ocsMeta(err.status, err.statuscode, err.message), err.headers);
+  }
+  if (err instanceof OpenTalkError) return otError(err);
+  if (err instanceof PlainTextError) return new Response(err.message, { status: err.status, headers: { "Content-Type": "text/plain" } });
+  console.error("unhandled error", c.req.method, c.req.path, err);
+  if (c.req.path.startsWith("/ocs/")) return renderOcs(formatOf(c), 500, [], ocsMeta(500, 500, "Internal server error"));
+  return otError(new OpenTalkError(500, "internal_server_error", "An internal server error occurred"));
+}

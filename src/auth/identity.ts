@@ -1,0 +1,83 @@
+/** Resolves the caller's identity from the Authorization header, in the dialect of the path. */
+import type { MiddlewareHandler } from "hono";
+import { database } from "../db/client";
+import { config } from "../lib/config";
+import { clientAddress, type AppEnv, type Identity } from "../lib/context";
+import { OcsError, OpenTalkError } from "../lib/errors";
+import { ensureAdmin } from "./admin";
+import { identityFromBearer } from "./bearer";
+import { checkPassword } from "./credentials";
+
+const BEARER_ERRORS = {
+  expired: ["invalid_token", "The provided access token expired", "Authentication failed"],
+  invalid: ["invalid_token", "The provided access token is invalid", "Authentication failed"],
+} as const;
+
+export const identityMiddleware: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const cfg = config(c.env);
+  const db = database(c.env);
+  await ensureAdmin(c.env.DB, db, cfg);
+  const ocs = c.req.path.startsWith("/ocs/");
+  const header = c.req.header("authorization") ?? "";
+  let identity: Identity = { kind: "anonymous" };
+
+  if (/^basic\s/i.test(header) && !c.req.path.startsWith("/oauth/")) {
+    const decoded = decodeBasic(header.slice(6).trim());
+    if (!decoded) throw unauthorized(ocs);
+    const result = await checkPassword(db, cfg, decoded.login, decoded.password, clientAddress(c));
+    if (!result.ok) {
+      if (result.retryAfter) throw tooManyRequests(ocs, result.retryAfter);
+      throw unauthorized(ocs);
+    }
+    identity = { kind: "user", user: result.user, via: result.via };
+  } else if (/^bearer\s/i.test(header)) {
+    const token = header.slice(7).trim();
+    // An invite code sent as a bearer (OpenTalk guests on GET /v1/turn) is left to the route.
+    if (!isUuid(token)) {
+      const result = await identityFromBearer(db, cfg, token);
+      if (!result.ok) {
+        if (ocs) throw new OcsError(401, [], "Current user is not logged in", 997);
+        if (result.reason === "unknown_sub") {
+          throw OpenTalkError.unauthorized("Unknown subject in access token. Please login first!", "unknown_sub");
+        }
+        const [error, description, message] = BEARER_ERRORS[result.reason];
+        throw OpenTalkError.unauthorized(message, "unauthorized", {
+          "WWW-Authenticate": `Bearer error="${error}", error_description="${description}"`,
+        });
+      }
+      identity = result.identity;
+    }
+  }
+  c.set("identity", identity);
+  await next();
+};
+
+export function isUuid(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}
+
+function decodeBasic(value: string): { login: string; password: string } | null {
+  try {
+    const text = new TextDecoder().decode(Uint8Array.from(atob(value), (ch) => ch.charCodeAt(0)));
+    const at = text.indexOf(":");
+    if (at <= 0) return null;
+    return { login: text.slice(0, at), password: text.slice(at + 1) };
+  } catch {
+    return null;
+  }
+}
+
+function unauthorized(ocs: boolean): Error {
+  return ocs
+    ? new OcsError(401, [], "Current user is not logged in", 997)
+    : OpenTalkError.unauthorized("Authentication failed", "unauthorized", {
+        "WWW-Authenticate": 'Basic realm="EdgeTalk"',
+      });
+}
+
+function tooManyRequests(ocs: boolean, retryAfter: number): Error {
+  const headers = { "Retry-After": String(retryAfter) };
+  return ocs
+    ? new OcsError(429, [], "Too many failed login attempts, try again later", 429, headers)
+    : new OpenTalkError(429, "too_many_requests", "Too many failed login attempts, try again later", {}, headers);
+}

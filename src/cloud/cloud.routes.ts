@@ -1,0 +1,141 @@
+/** Nextcloud core endpoints: user/group provisioning (admin only), app passwords, capabilities, status. */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
+import { appPasswordHash } from "../auth/credentials";
+import { database } from "../db/client";
+import {
+  addToGroup,
+  createGroup,
+  createUser,
+  deleteUser,
+  findGroup,
+  findUserByLogin,
+  insertAppPassword,
+  removeFromGroup,
+  searchUsers,
+  userGroups,
+} from "../db/users";
+import { config } from "../lib/config";
+import { type AppEnv, currentUser } from "../lib/context";
+import { ALNUM, hashPassword, randomString } from "../lib/crypto";
+import { OcsError } from "../lib/errors";
+import { ocsRoute } from "../lib/route";
+import { capabilities } from "../talk/capabilities";
+import { EDGETALK_VERSION } from "../version";
+
+const USERID = /^[A-Za-z0-9_.@\-' ]{1,64}$/;
+const TAGS = ["Nextcloud provisioning"];
+
+const CreateUserParams = z.object({
+  userid: z.string().regex(USERID, "user id may contain letters, digits and _.@-' (1-64 characters)"),
+  password: z.string().min(1).max(469),
+  displayName: z.string().max(64).optional(),
+  email: z.union([z.email(), z.literal("")]).optional(),
+  groups: z.array(z.string().min(1).max(64)).max(100).optional(),
+});
+
+export function registerCloudRoutes(app: OpenAPIHono<AppEnv>) {
+  app.get("/status.php", (c) =>
+    c.json({
+      installed: true,
+      maintenance: false,
+      needsDbUpgrade: false,
+      version: `${EDGETALK_VERSION.nextcloud}.0`,
+      versionstring: EDGETALK_VERSION.nextcloudString,
+      edition: "",
+      productname: "EdgeTalk",
+      extendedSupport: false,
+    }),
+  );
+
+  ocsRoute(
+    app,
+    { method: "get", path: "/ocs/v2.php/cloud/capabilities", summary: "Server capabilities", tags: ["Nextcloud"], auth: "public" },
+    async (c) => ({ data: capabilities(c.env, currentUser(c)) }),
+  );
+
+  ocsRoute(app, { method: "post", path: "/ocs/v2.php/cloud/users", summary: "Create a user", tags: TAGS, auth: "admin", params: CreateUserParams }, async (c, p) => {
+    const db = database(c.env);
+    if (await findUserByLogin(db, p.userid)) throw new OcsError(400, [], "User already exists", 102);
+    const groupIds = p.groups ?? [];
+    for (const g of groupIds) if (!(await findGroup(db, g))) throw new OcsError(400, [], "group does not exist", 104);
+    const user = await createUser(db, {
+      userid: p.userid,
+      displayName: p.displayName?.trim() || p.userid,
+      email: p.email ?? "",
+      passwordHash: await hashPassword(p.password),
+    });
+    for (const g of groupIds) await addToGroup(db, g, user.id);
+    return { data: { id: user.userid } };
+  });
+
+  ocsRoute(
+    app,
+    { method: "get", path: "/ocs/v2.php/cloud/users", summary: "Search users", tags: TAGS, auth: "admin", params: z.object({ search: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(500).optional() }) },
+    async (c, p) => ({ data: { users: (await searchUsers(database(c.env), p.search ?? "", p.limit ?? 100)).map((u) => u.userid) } }),
+  );
+
+  ocsRoute(app, { method: "get", path: "/ocs/v2.php/cloud/users/{userid}", summary: "Get a user", tags: TAGS, auth: "admin" }, async (c, _p, path) => {
+    const db = database(c.env);
+    const user = await findUserByLogin(db, path.userid ?? "");
+    if (!user) throw new OcsError(404, [], "User does not exist", 404);
+    return {
+      data: {
+        enabled: true,
+        id: user.userid,
+        displayname: user.displayName,
+        "display-name": user.displayName,
+        email: user.email || null,
+        groups: await userGroups(db, user.id),
+        language: user.language,
+        backend: "Database",
+        subadmin: [],
+      },
+    };
+  });
+
+  ocsRoute(app, { method: "delete", path: "/ocs/v2.php/cloud/users/{userid}", summary: "Delete a user", tags: TAGS, auth: "admin" }, async (c, _p, path) => {
+    const db = database(c.env);
+    const user = await findUserByLogin(db, path.userid ?? "");
+    if (!user) throw new OcsError(404, [], "User does not exist", 404);
+    if (user.id === currentUser(c)?.id) throw new OcsError(400, [], "Cannot delete yourself", 101);
+    await deleteUser(db, user.id);
+    return { data: [] };
+  });
+
+  ocsRoute(
+    app,
+    { method: "post", path: "/ocs/v2.php/cloud/groups", summary: "Create a group", tags: TAGS, auth: "admin", params: z.object({ groupid: z.string().regex(USERID), displayname: z.string().max(255).optional() }) },
+    async (c, p) => {
+      const db = database(c.env);
+      if (await findGroup(db, p.groupid)) throw new OcsError(400, [], "group exists", 102);
+      await createGroup(db, p.groupid, p.displayname?.trim() || p.groupid);
+      return { data: [] };
+    },
+  );
+
+  const GroupParam = z.object({ groupid: z.string().min(1).max(64) });
+  for (const method of ["post", "delete"] as const) {
+    ocsRoute(
+      app,
+      { method, path: "/ocs/v2.php/cloud/users/{userid}/groups", summary: method === "post" ? "Add a user to a group" : "Remove a user from a group", tags: TAGS, auth: "admin", params: GroupParam },
+      async (c, p, path) => {
+        const db = database(c.env);
+        if (!(await findGroup(db, p.groupid))) throw new OcsError(400, [], "Group does not exist", 102);
+        const user = await findUserByLogin(db, path.userid ?? "");
+        if (!user) throw new OcsError(400, [], "User does not exist", 103);
+        if (method === "post") await addToGroup(db, p.groupid, user.id);
+        else await removeFromGroup(db, p.groupid, user.id);
+        return { data: [] };
+      },
+    );
+  }
+
+  ocsRoute(app, { method: "get", path: "/ocs/v2.php/core/getapppassword", summary: "Issue an app password", tags: ["Nextcloud"], auth: "user" }, async (c) => {
+    const identity = c.get("identity");
+    if (identity.kind !== "user" || identity.via !== "password") throw new OcsError(403, [], "Only login passwords can issue app passwords", 403);
+    const token = randomString(72, ALNUM);
+    await insertAppPassword(database(c.env), identity.user.id, await appPasswordHash(config(c.env), token), c.req.header("user-agent") ?? "");
+    return { data: { apppassword: token } };
+  });
+}

@@ -1,0 +1,154 @@
+/**
+ * D1 schema (drizzle). D1 holds identities, the OpenTalk planning data, and a per-user index of
+ * rooms with a summary of each room; the room Durable Object stays authoritative for live state
+ * and writes the summary through (see src/room/index-sync.ts).
+ */
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+const now = sql`(unixepoch())`;
+
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(), // UUID (OpenTalk user id)
+    userid: text("userid").notNull(), // Nextcloud login name
+    displayName: text("display_name").notNull(),
+    email: text("email").notNull().default(""),
+    firstname: text("firstname").notNull().default(""),
+    lastname: text("lastname").notNull().default(""),
+    title: text("title").notNull().default(""),
+    language: text("language").notNull().default("en-US"),
+    dashboardTheme: text("dashboard_theme").notNull().default("system"),
+    conferenceTheme: text("conference_theme").notNull().default("system"),
+    passwordHash: text("password_hash"),
+    isAdmin: integer("is_admin", { mode: "boolean" }).notNull().default(false),
+    tariffId: text("tariff_id"),
+    tariffStatus: text("tariff_status").notNull().default("default"),
+    oidcIssuer: text("oidc_issuer"),
+    oidcSub: text("oidc_sub"),
+    /** End of the OpenTalk login session (id_token `exp` given to POST /v1/auth/login). */
+    sessionExpiresAt: integer("session_expires_at"),
+    createdAt: integer("created_at").notNull().default(now),
+    updatedAt: integer("updated_at").notNull().default(now),
+  },
+  (t) => [
+    uniqueIndex("users_userid").on(t.userid),
+    index("users_email").on(t.email),
+    uniqueIndex("users_oidc").on(t.oidcIssuer, t.oidcSub),
+  ],
+);
+
+export const groups = sqliteTable("groups", {
+  id: text("id").primaryKey(),
+  displayName: text("display_name").notNull(),
+  createdAt: integer("created_at").notNull().default(now),
+});
+
+export const groupMembers = sqliteTable(
+  "group_members",
+  {
+    groupId: text("group_id")
+      .notNull()
+      .references(() => groups.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.userId] }), index("group_members_user").on(t.userId)],
+);
+
+export const appPasswords = sqliteTable(
+  "app_passwords",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** HMAC-SHA256(EDGETALK_SECRET, token): app passwords are 72 random characters, so a keyed hash suffices. */
+    tokenHash: text("token_hash").notNull(),
+    name: text("name").notNull().default(""),
+    createdAt: integer("created_at").notNull().default(now),
+    lastUsedAt: integer("last_used_at"),
+  },
+  (t) => [uniqueIndex("app_passwords_hash").on(t.tokenHash), index("app_passwords_user").on(t.userId)],
+);
+
+export const refreshTokens = sqliteTable(
+  "refresh_tokens",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    tokenHash: text("token_hash").notNull(),
+    clientId: text("client_id").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    revoked: integer("revoked", { mode: "boolean" }).notNull().default(false),
+    createdAt: integer("created_at").notNull().default(now),
+  },
+  (t) => [uniqueIndex("refresh_tokens_hash").on(t.tokenHash), index("refresh_tokens_user").on(t.userId)],
+);
+
+/** Failed login counters, one row per account and per client address. */
+export const loginFailures = sqliteTable("login_failures", {
+  key: text("key").primaryKey(),
+  count: integer("count").notNull(),
+  windowStart: integer("window_start").notNull(),
+});
+
+/** Room directory and summary: token → id, and what the conversation list shows without waking the DO. */
+export const rooms = sqliteTable(
+  "rooms",
+  {
+    serial: integer("serial").primaryKey({ autoIncrement: true }), // Talk numeric `id`
+    id: text("id").notNull(), // UUID, addresses the Durable Object
+    token: text("token").notNull(),
+    type: integer("type").notNull(),
+    name: text("name").notNull().default(""),
+    description: text("description").notNull().default(""),
+    createdBy: text("created_by"),
+    createdAt: integer("created_at").notNull().default(now),
+    hasPassword: integer("has_password", { mode: "boolean" }).notNull().default(false),
+    readOnly: integer("read_only").notNull().default(0),
+    listable: integer("listable").notNull().default(0),
+    lobbyState: integer("lobby_state").notNull().default(0),
+    lobbyTimer: integer("lobby_timer").notNull().default(0),
+    sipEnabled: integer("sip_enabled").notNull().default(0),
+    defaultPermissions: integer("default_permissions").notNull().default(0),
+    callFlag: integer("call_flag").notNull().default(0),
+    callStartTime: integer("call_start_time").notNull().default(0),
+    lastActivity: integer("last_activity").notNull().default(0),
+    objectType: text("object_type").notNull().default(""),
+    objectId: text("object_id").notNull().default(""),
+    /** Bumped by the room DO on every summary write; older writes never overwrite newer ones. */
+    version: integer("version").notNull().default(0),
+  },
+  (t) => [uniqueIndex("rooms_id").on(t.id), uniqueIndex("rooms_token").on(t.token)],
+);
+
+/** Per-user room index: which rooms each user belongs to, with that user's per-room attributes. */
+export const roomMembers = sqliteTable(
+  "room_members",
+  {
+    roomId: text("room_id")
+      .notNull()
+      .references(() => rooms.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    attendeeId: integer("attendee_id").notNull(),
+    participantType: integer("participant_type").notNull(),
+    permissions: integer("permissions").notNull().default(0),
+    favorite: integer("favorite", { mode: "boolean" }).notNull().default(false),
+    notificationLevel: integer("notification_level").notNull().default(0),
+    notificationCalls: integer("notification_calls").notNull().default(1),
+    pin: text("pin").notNull().default(""),
+    version: integer("version").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.roomId, t.userId] }), index("room_members_user").on(t.userId)],
+);
+
+export type UserRow = typeof users.$inferSelect;
+export type RoomRow = typeof rooms.$inferSelect;
+export type RoomMemberRow = typeof roomMembers.$inferSelect;

@@ -1,0 +1,110 @@
+/** Users, groups and app passwords in D1. */
+import { and, eq, inArray, like, or } from "drizzle-orm";
+import type { Db } from "./client";
+import { appPasswords, groupMembers, groups, users, type UserRow } from "./schema";
+
+export interface NewUser {
+  userid: string;
+  displayName: string;
+  email?: string;
+  passwordHash: string | null;
+  isAdmin?: boolean;
+  firstname?: string;
+  lastname?: string;
+  oidcIssuer?: string | null;
+  oidcSub?: string | null;
+}
+
+export async function createUser(db: Db, input: NewUser): Promise<UserRow> {
+  const [first, ...rest] = input.displayName.trim().split(/\s+/);
+  const row = {
+    id: crypto.randomUUID(),
+    userid: input.userid,
+    displayName: input.displayName,
+    email: input.email ?? "",
+    firstname: input.firstname ?? first ?? "",
+    lastname: input.lastname ?? rest.join(" "),
+    passwordHash: input.passwordHash,
+    isAdmin: input.isAdmin ?? false,
+    oidcIssuer: input.oidcIssuer ?? null,
+    oidcSub: input.oidcSub ?? null,
+  };
+  const [created] = await db.insert(users).values(row).returning();
+  return created as UserRow;
+}
+
+export async function findUserByLogin(db: Db, userid: string): Promise<UserRow | undefined> {
+  return db.query.users.findFirst({ where: eq(users.userid, userid) });
+}
+
+export async function findUserById(db: Db, id: string): Promise<UserRow | undefined> {
+  return db.query.users.findFirst({ where: eq(users.id, id) });
+}
+
+export async function findUsersByIds(db: Db, ids: string[]): Promise<UserRow[]> {
+  if (ids.length === 0) return [];
+  return db.select().from(users).where(inArray(users.id, ids));
+}
+
+export async function findUsersByLogins(db: Db, logins: string[]): Promise<UserRow[]> {
+  if (logins.length === 0) return [];
+  return db.select().from(users).where(inArray(users.userid, logins));
+}
+
+export async function findUserByOidc(db: Db, issuer: string, sub: string): Promise<UserRow | undefined> {
+  return db.query.users.findFirst({ where: and(eq(users.oidcIssuer, issuer), eq(users.oidcSub, sub)) });
+}
+
+export async function searchUsers(db: Db, term: string, limit = 100): Promise<UserRow[]> {
+  const escaped = term.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+  const pattern = `%${escaped}%`;
+  const where = term ? or(like(users.userid, pattern), like(users.displayName, pattern), like(users.email, pattern)) : undefined;
+  return db.select().from(users).where(where).orderBy(users.userid).limit(limit);
+}
+
+export async function deleteUser(db: Db, id: string): Promise<void> {
+  await db.delete(users).where(eq(users.id, id));
+}
+
+export async function findGroup(db: Db, id: string) {
+  return db.query.groups.findFirst({ where: eq(groups.id, id) });
+}
+
+export async function createGroup(db: Db, id: string, displayName: string) {
+  await db.insert(groups).values({ id, displayName });
+}
+
+export async function userGroups(db: Db, userId: string): Promise<string[]> {
+  const rows = await db.select({ id: groupMembers.groupId }).from(groupMembers).where(eq(groupMembers.userId, userId));
+  return rows.map((r) => r.id);
+}
+
+export async function groupMemberIds(db: Db, groupId: string): Promise<string[]> {
+  const rows = await db.select({ id: groupMembers.userId }).from(groupMembers).where(eq(groupMembers.groupId, groupId));
+  return rows.map((r) => r.id);
+}
+
+export async function addToGroup(db: Db, groupId: string, userId: string) {
+  await db.insert(groupMembers).values({ groupId, userId }).onConflictDoNothing();
+}
+
+export async function removeFromGroup(db: Db, groupId: string, userId: string) {
+  await db.delete(groupMembers).where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId)));
+}
+
+export async function insertAppPassword(db: Db, userId: string, tokenHash: string, name: string) {
+  await db.insert(appPasswords).values({ id: crypto.randomUUID(), userId, tokenHash, name });
+}
+
+export async function findAppPassword(db: Db, tokenHash: string) {
+  return db.query.appPasswords.findFirst({ where: eq(appPasswords.tokenHash, tokenHash) });
+}
+
+export async function updateUser(db: Db, id: string, fields: Partial<Omit<UserRow, "id" | "createdAt">>): Promise<UserRow | undefined> {
+  const [row] = await db
+    .update(users)
+    .set({ ...fields, updatedAt: Math.floor(Date.now() / 1000) })
+    .where(eq(users.id, id))
+    .returning();
+  return row;
+}

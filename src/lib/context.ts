@@ -1,0 +1,28 @@
+import type { Context } from "hono";
+import type { UserRow } from "../db/schema";
+
+/** Who is calling. Guests are anonymous callers identified by their signed session cookie. */
+export type Identity =
+  | { kind: "user"; user: UserRow; via: "password" | "app-password" | "bearer" }
+  | { kind: "service"; clientId: string; roles: string[] }
+  | { kind: "anonymous" };
+
+export interface AppVariables {
+  identity: Identity;
+  /** Random id from the signed `edgetalk_session` cookie: the "PHP session" Talk sessions bind to. */
+  cookieSession: string;
+  /** Merged OCS parameters (query + JSON/form body). */
+  ocsParams: Record<string, unknown>;
+}
+
+export type AppEnv = { Bindings: Env; Variables: AppVariables };
+export type AppContext = Context<AppEnv>;
+
+export function currentUser(c: AppContext): UserRow | null {
+  const id = c.get("identity");
+  return id?.kind === "user" ? id.user : null;
+}
+
+export function clientAddress(c: AppContext): string {
+  return c.req.header("cf-connecting-ip") ?? c.req.header("x-real-ip") ?? "local";
+}

@@ -1,0 +1,38 @@
+/** Worker-side room directory: ids, tokens, and stubs of the room Durable Objects. */
+import { eq } from "drizzle-orm";
+import { database } from "../db/client";
+import { rooms } from "../db/schema";
+import { LOWER_ALNUM, randomString } from "../lib/crypto";
+
+export const TALK_TOKEN_LENGTH = 12;
+const RESERVED_TOKENS = new Set(["settings", "backend"]);
+
+export function newRoomToken(): string {
+  for (;;) {
+    const token = randomString(TALK_TOKEN_LENGTH, LOWER_ALNUM);
+    if (!RESERVED_TOKENS.has(token)) return token;
+  }
+}
+
+export function roomStub(env: Env, roomId: string) {
+  return env.ROOMS.getByName(roomId);
+}
+
+const tokenCache = new Map<string, { id: string; serial: number }>();
+const TOKEN_CACHE_LIMIT = 50_000;
+
+/** Token → room id (and Talk's numeric id). The mapping never changes, so it is cached per isolate. */
+export async function resolveToken(env: Env, token: string): Promise<{ id: string; serial: number } | null> {
+  if (!/^[a-z0-9]{4,30}$/.test(token)) return null;
+  const hit = tokenCache.get(token);
+  if (hit) return hit;
+  const row = await database(env).select({ id: rooms.id, serial: rooms.serial }).from(rooms).where(eq(rooms.token, token)).get();
+  if (!row) return null;
+  if (tokenCache.size >= TOKEN_CACHE_LIMIT) tokenCache.clear();
+  tokenCache.set(token, row);
+  return row;
+}
+
+export function forgetToken(token: string): void {
+  tokenCache.delete(token);
+}

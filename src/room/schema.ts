@@ -1,0 +1,43 @@
+/**
+ * The room Durable Object's SQLite schema, versioned by a migrations table (DO storage has no
+ * `user_version`). Each entry runs once, in order, inside the constructor's blockConcurrencyWhile.
+ */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE meta (
+     id TEXT PRIMARY KEY, token TEXT NOT NULL, type INTEGER NOT NULL, name TEXT NOT NULL DEFAULT '',
+     description TEXT NOT NULL DEFAULT '', created_by TEXT, created_at INTEGER NOT NULL,
+     password_hash TEXT, password_sealed TEXT, read_only INTEGER NOT NULL DEFAULT 0,
+     listable INTEGER NOT NULL DEFAULT 0, lobby_state INTEGER NOT NULL DEFAULT 0,
+     lobby_timer INTEGER NOT NULL DEFAULT 0, sip_enabled INTEGER NOT NULL DEFAULT 0,
+     default_permissions INTEGER NOT NULL DEFAULT 0, call_start_time INTEGER NOT NULL DEFAULT 0,
+     call_flag INTEGER NOT NULL DEFAULT 0, last_activity INTEGER NOT NULL DEFAULT 0,
+     object_type TEXT NOT NULL DEFAULT '', object_id TEXT NOT NULL DEFAULT '',
+     version INTEGER NOT NULL DEFAULT 0);
+   CREATE TABLE attendees (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, actor_type TEXT NOT NULL, actor_id TEXT NOT NULL,
+     display_name TEXT NOT NULL DEFAULT '', participant_type INTEGER NOT NULL,
+     permissions INTEGER NOT NULL DEFAULT 0, favorite INTEGER NOT NULL DEFAULT 0,
+     notification_level INTEGER NOT NULL DEFAULT 0, notification_calls INTEGER NOT NULL DEFAULT 1,
+     pin TEXT NOT NULL DEFAULT '', user_uuid TEXT, created_at INTEGER NOT NULL,
+     UNIQUE (actor_type, actor_id));
+   CREATE TABLE sessions (
+     id TEXT PRIMARY KEY, attendee_id INTEGER NOT NULL REFERENCES attendees(id) ON DELETE CASCADE,
+     cookie TEXT NOT NULL DEFAULT '', in_call INTEGER NOT NULL DEFAULT 0,
+     last_ping INTEGER NOT NULL, state INTEGER NOT NULL DEFAULT 1, created_at INTEGER NOT NULL);
+   CREATE INDEX sessions_attendee ON sessions(attendee_id);
+   CREATE INDEX sessions_cookie ON sessions(cookie);`,
+];
+
+export function migrate(sql: SqlStorage): number {
+  sql.exec("CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  const row = sql.exec<{ v: number | null }>("SELECT max(version) AS v FROM _migrations").one();
+  let version = row.v ?? 0;
+  while (version < MIGRATIONS.length) {
+    sql.exec(MIGRATIONS[version] as string);
+    version += 1;
+    sql.exec("INSERT INTO _migrations (version, applied_at) VALUES (?, ?)", version, Date.now());
+  }
+  return version;
+}
+
+export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,79 @@
+/** Dialect-neutral room model. Talk and OpenTalk translate to and from these shapes. */
+
+/** Conversation types (Talk numbering; OpenTalk rooms are public: guests join by invite code). */
+export const RoomType = { OneToOne: 1, Group: 2, Public: 3, Changelog: 4, FormerOneToOne: 5, NoteToSelf: 6 } as const;
+
+/** Participant types (Talk numbering). OpenTalk role = moderator for 1/2/6, user for 3/5, guest for 4. */
+export const ParticipantType = { Owner: 1, Moderator: 2, User: 3, Guest: 4, UserSelfJoined: 5, GuestModerator: 6 } as const;
+
+export type ActorType = "users" | "groups" | "guests" | "emails" | "circles" | "phones";
+
+export interface RoomMeta {
+  id: string;
+  token: string;
+  type: number;
+  name: string;
+  description: string;
+  createdBy: string | null;
+  createdAt: number;
+  passwordHash: string | null;
+  /** Sealed copy of the password, shown to OpenTalk room owners (the reference returns it). */
+  passwordSealed: string | null;
+  readOnly: number;
+  listable: number;
+  /** Talk lobby state = OpenTalk waiting room (one flag, two names). */
+  lobbyState: number;
+  lobbyTimer: number;
+  sipEnabled: number;
+  defaultPermissions: number;
+  callStartTime: number;
+  callFlag: number;
+  lastActivity: number;
+  objectType: string;
+  objectId: string;
+  version: number;
+}
+
+export interface Attendee {
+  id: number;
+  actorType: ActorType;
+  actorId: string;
+  displayName: string;
+  participantType: number;
+  permissions: number;
+  favorite: boolean;
+  notificationLevel: number;
+  notificationCalls: number;
+  pin: string;
+  createdAt: number;
+}
+
+export interface Session {
+  id: string;
+  attendeeId: number;
+  /** Hash of the caller's cookie session: the "PHP session" this Talk session belongs to. */
+  cookie: string;
+  inCall: number;
+  lastPing: number;
+  state: number;
+  createdAt: number;
+}
+
+export interface RoomInit {
+  id: string;
+  token: string;
+  type: number;
+  name: string;
+  description?: string;
+  createdBy: string | null;
+  owner?: { actorType: ActorType; actorId: string; displayName: string; userUuid?: string };
+  passwordHash?: string | null;
+  passwordSealed?: string | null;
+  lobbyState?: number;
+}
+
+export interface RoomSnapshot {
+  meta: RoomMeta;
+  attendees: Attendee[];
+  sessions: Session[];
+}

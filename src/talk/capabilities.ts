@@ -1,0 +1,47 @@
+/**
+ * The `spreed` capability subtree. `TALK_FEATURES` lists only what EdgeTalk implements; a test
+ * pins the exact list so it stays honest as features land.
+ */
+import type { UserRow } from "../db/schema";
+import { config } from "../lib/config";
+import { EDGETALK_VERSION } from "../version";
+
+export const TALK_FEATURES: readonly string[] = [];
+
+export const MAX_DEFAULT_PERMISSIONS = 254;
+export const MAX_CUSTOM_PERMISSIONS = 255;
+
+export function capabilities(env: Env, _user: UserRow | null) {
+  const cfg = config(env);
+  const [major, minor, micro] = EDGETALK_VERSION.nextcloud.split(".").map(Number);
+  return {
+    version: { major, minor, micro, string: EDGETALK_VERSION.nextcloudString, edition: "", extendedSupport: false },
+    capabilities: {
+      core: { pollinterval: 60, "webdav-root": "remote.php/webdav", "reference-api": false },
+      spreed: {
+        features: [...TALK_FEATURES],
+        "features-local": [],
+        config: {
+          attachments: { allowed: false },
+          call: {
+            enabled: true,
+            "breakout-rooms": false,
+            recording: false,
+            "recording-consent": 0,
+            "supported-reactions": [],
+            "sip-enabled": Boolean(cfg.sipBridgeSecret && cfg.sipDialinInfo),
+            "sip-dialout-enabled": false,
+            "can-enable-sip": false,
+          },
+          chat: { "max-length": 32000, "read-privacy": 0, "typing-privacy": 0 },
+          conversations: { "can-create": true, "description-length": 2000 },
+          federation: { enabled: false, "incoming-enabled": false, "outgoing-enabled": false, "only-trusted-servers": true },
+          signaling: { "session-ping-limit": 200 },
+          permissions: { "max-default": MAX_DEFAULT_PERMISSIONS, "max-custom": MAX_CUSTOM_PERMISSIONS, default: 0 },
+        },
+        "config-local": {},
+        version: EDGETALK_VERSION.talk,
+      },
+    },
+  };
+}

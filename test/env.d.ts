@@ -1,0 +1,12 @@
+import type { D1Migration } from "cloudflare:test";
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      TEST_MIGRATIONS: D1Migration[];
+      EDGETALK_ADMIN_PASSWORD: string;
+      EDGETALK_SECRET: string;
+      EDGETALK_OIDC_PRIVATE_KEY: string;
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { database } from "../src/db/client";
+import { findUserByLogin } from "../src/db/users";
+import { newRoomToken, resolveToken, roomStub } from "../src/room/directory";
+import { RoomType } from "../src/room/types";
+import { evictDurableObject } from "./helpers/evict";
+import { createUser } from "./helpers/http";
+
+describe("room Durable Object", () => {
+  it("creates a room over RPC, indexes it in D1, and keeps its state across a real eviction", async () => {
+    const creds = await createUser("owner");
+    const owner = await findUserByLogin(database(env), creds.user);
+    if (!owner) throw new Error("user missing");
+    const id = crypto.randomUUID();
+    const token = newRoomToken();
+    expect(token).toMatch(/^[a-z0-9]{12}$/);
+    const stub = roomStub(env, id);
+
+    const created = await stub.create({
+      id,
+      token,
+      type: RoomType.Group,
+      name: "Design review",
+      createdBy: owner.id,
+      owner: { actorType: "users", actorId: owner.userid, displayName: owner.displayName, userUuid: owner.id },
+    });
+    expect(created.meta).toMatchObject({ id, token, type: 2, name: "Design review", lobbyState: 0 });
+    expect(created.attendees).toEqual([
+      expect.objectContaining({ actorType: "users", actorId: owner.userid, participantType: 1, permissions: 0 }),
+    ]);
+
+    // The directory resolves the token, and the per-user index lists the room for its owner.
+    expect(await resolveToken(env, token)).toEqual({ id, serial: expect.any(Number) });
+    const member = await env.DB.prepare("SELECT participant_type, attendee_id FROM room_members WHERE room_id = ? AND user_id = ?")
+      .bind(id, owner.id)
+      .first();
+    expect(member).toEqual({ participant_type: 1, attendee_id: created.attendees[0]?.id });
+
+    // Creating again with the same id is idempotent.
+    const again = await stub.create({ id, token, type: RoomType.Public, name: "other", createdBy: null });
+    expect(again.meta.name).toBe("Design review");
+
+    await evictDurableObject(stub);
+    const after = await stub.snapshot();
+    expect(after).toEqual(created);
+  }, 60_000);
+
+  it("reports no state for a room that was never created", async () => {
+    expect(await roomStub(env, crypto.randomUUID()).snapshot()).toBeNull();
+    expect(await resolveToken(env, "nosuchtoken1")).toBeNull();
+    expect(await resolveToken(env, "Bad-Token!")).toBeNull();
+  });
+});

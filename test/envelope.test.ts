@@ -11,7 +11,7 @@ describe("OCS envelope", () => {
 
     const viaFormat = await request("GET", "/ocs/v2.php/cloud/capabilities?format=json", { headers: { "OCS-APIRequest": "true" } });
     expect(viaFormat.headers.get("content-type")).toBe("application/json; charset=utf-8");
-    expect((await viaFormat.json()).ocs.meta.statuscode).toBe(200);
+    expect(((await viaFormat.json()) as { ocs: { meta: { statuscode: number } } }).ocs.meta.statuscode).toBe(200);
   });
 
   it("answers XML by default", async () => {

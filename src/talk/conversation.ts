@@ -1,0 +1,190 @@
+/**
+ * The Talk v4 conversation object, computed per caller from the room summary, the caller's
+ * attendee row and the caller's current session (reference §4). Pure: no I/O.
+ */
+import { effectivePermissions, heldInLobby, isLoggedInModeratorType, Permission } from "../room/permissions";
+import { ParticipantType, RoomType } from "../room/types";
+
+export interface RoomFacts {
+  serial: number;
+  token: string;
+  type: number;
+  name: string;
+  description: string;
+  hasPassword: boolean;
+  readOnly: number;
+  listable: number;
+  lobbyState: number;
+  lobbyTimer: number;
+  sipEnabled: number;
+  defaultPermissions: number;
+  callFlag: number;
+  callStartTime: number;
+  lastActivity: number;
+  objectType: string;
+  objectId: string;
+}
+
+export interface MemberFacts {
+  attendeeId: number;
+  actorType: string;
+  actorId: string;
+  participantType: number;
+  permissions: number;
+  favorite: boolean;
+  notificationLevel: number;
+  notificationCalls: number;
+  pin: string;
+}
+
+export interface SessionFacts {
+  id: string;
+  inCall: number;
+  lastPing: number;
+}
+
+export interface ConversationContext {
+  room: RoomFacts;
+  member: MemberFacts | null;
+  session: SessionFacts | null;
+  /** For one-to-one rooms: the other user's id and display name. */
+  partner?: { userid: string; displayName: string } | null;
+  /** A logged-in user (not a guest) is asking. */
+  isUser: boolean;
+  sipConfigured: boolean;
+  defaultGroupNotification: number;
+}
+
+export function resolvedNotificationLevel(level: number, roomType: number, actorType: string, groupDefault: number): number {
+  if (level !== 0) return level;
+  if (roomType === RoomType.OneToOne || roomType === RoomType.FormerOneToOne) return 1;
+  if (actorType === "guests" || actorType === "emails") return 3;
+  return groupDefault;
+}
+
+export function conversation(ctx: ConversationContext) {
+  const { room, member, session } = ctx;
+  const oneToOne = room.type === RoomType.OneToOne || room.type === RoomType.FormerOneToOne;
+  const name = oneToOne ? (ctx.partner?.userid ?? room.name) : room.name;
+  const displayName = oneToOne ? (ctx.partner?.displayName ?? room.name) : room.name;
+  const sipEnabled = ctx.sipConfigured ? room.sipEnabled : 0;
+  const base = {
+    id: room.serial,
+    token: room.token,
+    type: room.type,
+    hasPassword: room.hasPassword,
+    avatarVersion: "",
+    isCustomAvatar: false,
+  };
+
+  if (!member) {
+    // Skeleton for a non-participant of a public room (listable rooms reveal a little more).
+    const listable = room.listable > 0;
+    return {
+      ...base,
+      name: listable ? name : "",
+      displayName: listable ? displayName : "",
+      description: listable ? room.description : "",
+      participantType: ParticipantType.Guest,
+      attendeeId: 0,
+      attendeePin: "",
+      actorType: "",
+      actorId: "",
+      permissions: Permission.Custom,
+      attendeePermissions: 0,
+      callPermissions: 0,
+      defaultPermissions: 0,
+      participantFlags: session?.inCall ?? 0,
+      readOnly: room.readOnly,
+      listable: room.listable,
+      messageExpiration: 0,
+      lastPing: session?.lastPing ?? 0,
+      sessionId: session?.id ?? "0",
+      hasCall: listable ? room.callFlag !== 0 : false,
+      callFlag: listable ? room.callFlag : 0,
+      callStartTime: listable ? room.callStartTime : 0,
+      callRecording: 0,
+      recordingConsent: 0,
+      canStartCall: false,
+      canDeleteConversation: false,
+      canLeaveConversation: false,
+      lastActivity: listable ? room.lastActivity : 0,
+      isFavorite: false,
+      notificationLevel: 0,
+      notificationCalls: 0,
+      lobbyState: room.lobbyState,
+      lobbyTimer: room.lobbyTimer,
+      sipEnabled,
+      canEnableSIP: false,
+      unreadMessages: 0,
+      unreadMention: false,
+      unreadMentionDirect: false,
+      lastReadMessage: 0,
+      lastCommonReadMessage: 0,
+      objectType: room.objectType,
+      objectId: room.objectId,
+      breakoutRoomMode: 0,
+      breakoutRoomStatus: 0,
+      mentionPermissions: 0,
+      isArchived: false,
+      isImportant: false,
+      isSensitive: false,
+    };
+  }
+
+  const permissions = effectivePermissions(member.participantType, member.permissions, room.defaultPermissions);
+  const inLobby = heldInLobby(room.lobbyState, member.participantType, permissions);
+  const hasCall = room.callFlag !== 0 && !inLobby;
+  const canStartCall = !inLobby && (permissions & Permission.StartCall) !== 0 && room.readOnly === 0;
+  const moderator = isLoggedInModeratorType(member.participantType) && ctx.isUser;
+  return {
+    ...base,
+    name,
+    displayName,
+    description: room.description,
+    participantType: member.participantType,
+    attendeeId: member.attendeeId,
+    attendeePin: sipEnabled !== 0 && member.actorType !== "guests" ? member.pin : "",
+    actorType: member.actorType,
+    actorId: member.actorId,
+    permissions,
+    attendeePermissions: member.permissions,
+    callPermissions: 0,
+    defaultPermissions: room.defaultPermissions,
+    participantFlags: session?.inCall ?? 0,
+    readOnly: room.readOnly,
+    listable: room.listable,
+    messageExpiration: 0,
+    lastPing: session?.lastPing ?? 0,
+    sessionId: session?.id ?? "0",
+    hasCall,
+    callFlag: room.callFlag,
+    callStartTime: room.callStartTime,
+    callRecording: 0,
+    recordingConsent: 0,
+    canStartCall,
+    canDeleteConversation: moderator && !oneToOne,
+    canLeaveConversation: room.type !== RoomType.NoteToSelf,
+    lastActivity: room.lastActivity,
+    isFavorite: member.favorite,
+    notificationLevel: resolvedNotificationLevel(member.notificationLevel, room.type, member.actorType, ctx.defaultGroupNotification),
+    notificationCalls: member.notificationCalls,
+    lobbyState: room.lobbyState,
+    lobbyTimer: room.lobbyTimer,
+    sipEnabled,
+    canEnableSIP: ctx.sipConfigured && moderator && (room.type === RoomType.Group || room.type === RoomType.Public),
+    unreadMessages: 0,
+    unreadMention: false,
+    unreadMentionDirect: false,
+    lastReadMessage: 0,
+    lastCommonReadMessage: 0,
+    objectType: room.objectType,
+    objectId: room.objectId,
+    breakoutRoomMode: 0,
+    breakoutRoomStatus: 0,
+    mentionPermissions: 0,
+    isArchived: false,
+    isImportant: false,
+    isSensitive: false,
+  };
+}

@@ -11,6 +11,8 @@ import { readOcsParams } from "./lib/route";
 import { ocsFormat, ocsMeta, renderOcs } from "./ocs/envelope";
 import { registerOidcRoutes } from "./auth/oidc.routes";
 import { registerOpenTalkAuthRoutes } from "./opentalk/auth.routes";
+import { registerTalkRoomRoutes } from "./talk/rooms.routes";
+import { registerTalkSessionRoutes } from "./talk/sessions.routes";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
@@ -40,6 +42,8 @@ export function createApp() {
   registerCloudRoutes(app);
   registerOidcRoutes(app);
   registerOpenTalkAuthRoutes(app);
+  registerTalkRoomRoutes(app);
+  registerTalkSessionRoutes(app);
   registerDocs(app);
   return app;
 }

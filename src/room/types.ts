@@ -70,6 +70,8 @@ export interface RoomInit {
   passwordHash?: string | null;
   passwordSealed?: string | null;
   lobbyState?: number;
+  /** Further members added at creation (invited users, groups and their members). */
+  members?: { actorType: ActorType; actorId: string; displayName: string; participantType: number; userUuid?: string }[];
 }
 
 export interface RoomSnapshot {

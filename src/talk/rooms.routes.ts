@@ -1,0 +1,121 @@
+/** Talk conversations: list, create, get (seed 003). */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
+import { database } from "../db/client";
+import { findOneToOne, roomsOfUser } from "../db/rooms";
+import { findGroup, findUserByLogin, findUsersByIds, groupMemberIds } from "../db/users";
+import { config } from "../lib/config";
+import { currentUser, type AppEnv } from "../lib/context";
+import { hashPassword, seal, sha1Hex } from "../lib/crypto";
+import { OcsError, ocsFail } from "../lib/errors";
+import { ocsInt, ocsRoute } from "../lib/route";
+import { newRoomToken, roomStub } from "../room/directory";
+import { ParticipantType, RoomType, type RoomInit } from "../room/types";
+import { EDGETALK_VERSION } from "../version";
+import { roomByToken, talkCaller, TALK_V4 } from "./context";
+import { presentIndex, presentView } from "./present";
+
+const TAGS = ["Talk conversations"];
+
+const CreateParams = z.object({
+  roomType: ocsInt().optional(),
+  invite: z.string().max(255).optional(),
+  roomName: z.string().max(1000).optional(),
+  source: z.string().max(32).optional(),
+  password: z.string().max(1024).optional(),
+});
+
+async function talkHash(): Promise<string> {
+  return sha1Hex(`edgetalk:${EDGETALK_VERSION.talk}`);
+}
+
+export function registerTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {
+  ocsRoute(app, { method: "get", path: `${TALK_V4}/room`, summary: "Get the user's conversations", tags: TAGS, auth: "user" }, async (c) => {
+    const user = currentUser(c);
+    if (!user) throw new OcsError(401, [], "", 997);
+    const modifiedBefore = String(Math.floor(Date.now() / 1000));
+    const rows = await roomsOfUser(database(c.env), user.id);
+    return {
+      data: await presentIndex(c.env, user, rows),
+      headers: { "X-Nextcloud-Talk-Hash": await talkHash(), "X-Nextcloud-Talk-Modified-Before": modifiedBefore },
+    };
+  });
+
+  ocsRoute(app, { method: "post", path: `${TALK_V4}/room`, summary: "Create a conversation", tags: TAGS, auth: "user", params: CreateParams }, async (c, p) => {
+    const user = currentUser(c);
+    if (!user) throw new OcsError(401, [], "", 997);
+    const db = database(c.env);
+    const type = p.roomType ?? RoomType.Group;
+    if (type !== RoomType.OneToOne && type !== RoomType.Group && type !== RoomType.Public) throw ocsFail(400, "type");
+    const id = crypto.randomUUID();
+    const owner = { actorType: "users" as const, actorId: user.userid, displayName: user.displayName, userUuid: user.id };
+    let init: RoomInit;
+
+    if (type === RoomType.OneToOne) {
+      const target = p.invite ? await findUserByLogin(db, p.invite) : undefined;
+      if (!target) throw ocsFail(404, "invite");
+      if (target.id === user.id) throw ocsFail(403, "invite");
+      const name = JSON.stringify([user.userid, target.userid].sort());
+      const existing = await findOneToOne(db, name);
+      if (existing) {
+        const stub = roomStub(c.env, existing.id);
+        await stub.addMembers([{ ...owner, participantType: ParticipantType.Owner }]);
+        const view = await stub.view(await talkCaller(c));
+        if (!view) throw new OcsError(404, []);
+        return { status: 200, data: await presentView(c.env, view, existing.serial, user.userid) };
+      }
+      init = {
+        id,
+        token: newRoomToken(),
+        type,
+        name,
+        createdBy: user.id,
+        owner,
+        members: [{ actorType: "users", actorId: target.userid, displayName: target.displayName, participantType: ParticipantType.Owner, userUuid: target.id }],
+      };
+    } else {
+      let name = (p.roomName ?? "").trim();
+      const members: NonNullable<RoomInit["members"]> = [];
+      if (p.invite) {
+        const group = await findGroup(db, p.invite);
+        if (!group) throw ocsFail(404, "invite");
+        members.push({ actorType: "groups", actorId: group.id, displayName: group.displayName, participantType: ParticipantType.User });
+        for (const u of await findUsersByIds(db, await groupMemberIds(db, group.id))) {
+          if (u.id !== user.id) members.push({ actorType: "users", actorId: u.userid, displayName: u.displayName, participantType: ParticipantType.User, userUuid: u.id });
+        }
+        if (!name) name = group.displayName;
+      }
+      if (!name) throw ocsFail(400, "name");
+      if ([...name].length > 255) throw ocsFail(400, "name");
+      const password = type === RoomType.Public && p.password ? p.password : null;
+      init = {
+        id,
+        token: newRoomToken(),
+        type,
+        name,
+        createdBy: user.id,
+        owner,
+        members,
+        passwordHash: password ? await hashPassword(password) : null,
+        passwordSealed: password ? await seal(config(c.env).secret, password) : null,
+      };
+    }
+    const stub = roomStub(c.env, id);
+    await stub.create(init);
+    const view = await stub.view(await talkCaller(c));
+    const found = await roomByToken(c, init.token);
+    if (!view) throw new OcsError(404, []);
+    return { status: 201, data: await presentView(c.env, view, found.serial, user.userid) };
+  });
+
+  ocsRoute(app, { method: "get", path: `${TALK_V4}/room/{token}`, summary: "Get a conversation", tags: TAGS, auth: "public" }, async (c, _p, path) => {
+    const room = await roomByToken(c, path.token ?? "");
+    const view = await room.stub.view(await talkCaller(c));
+    // Non-members only see public rooms (as a skeleton).
+    if (!view || (!view.attendee && view.meta.type !== RoomType.Public)) throw new OcsError(404, []);
+    return {
+      data: await presentView(c.env, view, room.serial, currentUser(c)?.userid),
+      headers: { "X-Nextcloud-Talk-Hash": await talkHash() },
+    };
+  });
+}

@@ -1,3 +1,4 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { database } from "../src/db/client";
@@ -50,5 +51,33 @@ describe("room Durable Object", () => {
     expect(await roomStub(env, crypto.randomUUID()).snapshot()).toBeNull();
     expect(await resolveToken(env, "nosuchtoken1")).toBeNull();
     expect(await resolveToken(env, "Bad-Token!")).toBeNull();
+  });
+});
+
+describe("session expiry alarm", () => {
+  it("is armed only while sessions exist and ends sessions not pinged for 100 s", async () => {
+    const id = crypto.randomUUID();
+    const stub = roomStub(env, id);
+    await stub.create({ id, token: newRoomToken(), type: RoomType.Public, name: "Expiry", createdBy: null });
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeNull();
+
+    const guest = { kind: "guest" as const, cookie: "cookie-hash-1" };
+    const joined = await stub.join(guest, { force: true });
+    if (!joined.ok) throw new Error("join failed");
+    const alarm = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+    expect(alarm).toBeGreaterThan(Date.now() + 90_000);
+
+    // A fresh session survives the alarm…
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await stub.snapshot())?.sessions).toHaveLength(1);
+    // …a stale one is ended, the unnamed guest removed, and no alarm stays armed.
+    await runInDurableObject(stub, (_i, state) => {
+      state.storage.sql.exec("UPDATE sessions SET last_ping = last_ping - 101");
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const after = await stub.snapshot();
+    expect(after?.sessions).toEqual([]);
+    expect(after?.attendees).toEqual([]);
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeNull();
   });
 });

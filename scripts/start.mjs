@@ -73,6 +73,12 @@ function onSignal(signal) {
 }
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => onSignal(signal));
 process.on("exit", () => signalChild("SIGKILL"));
+// `kill <pid of npm start>` stops npm and its `sh -c`, but the shell does not pass the signal on:
+// when our parent goes away, stop as if we had received SIGTERM ourselves.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) onSignal("SIGTERM");
+}, 500).unref();
 
 /** Runs a command to completion; resolves with its exit code (exits if we were asked to stop). */
 function run(command, args, { env = process.env, group = false, stdin = "inherit" } = {}) {

@@ -3,13 +3,14 @@
  * `node scripts/types.mjs`          regenerate worker-configuration.d.ts (`npm run cf-typegen`)
  * `node scripts/types.mjs --check`  fail if it is out of date (part of `npm run check`)
  *
- * Plain `wrangler types` also adds every key of a local `.dev.vars` to `Env` as a secret, so its
- * output, and `wrangler types --check`, would differ between a machine that ran `npm start` (which
- * writes .dev.vars) and CI (which has none). The Worker reads secrets through src/lib/config.ts,
- * not through `Env`, so the committed types are generated from wrangler.toml alone: wrangler runs
- * in a scratch directory holding a copy of the config and links to src/, migrations/ and
- * node_modules/, where no .dev.vars or .env file can leak in. (`--check` reads the remaining
- * options, such as --strict-vars, back from the header of the committed file.)
+ * `wrangler types` adds every key of .dev.vars to `Env` as a secret (`string`), so its output, and
+ * `wrangler types --check`, would depend on each developer's local secrets file, and differ in CI,
+ * which has none. Here wrangler runs in a scratch directory holding a copy of wrangler.toml, the
+ * committed .dev.vars.example in place of .dev.vars, and links to src/, migrations/ and
+ * node_modules/: `Env` gets the [vars] as strings plus exactly the documented secrets, the same on
+ * every machine. That is also what `wrangler dev` compares against when .dev.vars was created from
+ * the example (it prints "types might be out of date" otherwise). `--check` reads the remaining
+ * options, such as --strict-vars, back from the header of the committed file.
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
@@ -38,6 +39,7 @@ try {
   for (const file of ["wrangler.toml", "package.json", "tsconfig.json"]) {
     copyFileSync(path.join(root, file), path.join(scratch, file));
   }
+  copyFileSync(path.join(root, ".dev.vars.example"), path.join(scratch, ".dev.vars"));
   for (const dir of ["src", "migrations", "node_modules"]) {
     const link = path.join(scratch, dir);
     symlinkSync(path.join(root, dir), link, process.platform === "win32" ? "junction" : "dir");
@@ -54,7 +56,7 @@ try {
   status = result.status ?? 1;
   if (status === 0 && !check) {
     copyFileSync(path.join(scratch, typesFile), path.join(root, typesFile));
-    console.log(`Wrote ${typesFile} (from wrangler.toml only; .dev.vars is deliberately ignored)`);
+    console.log(`Wrote ${typesFile} (from wrangler.toml and the keys of .dev.vars.example; your .dev.vars is not read)`);
   }
   if (status !== 0 && check) {
     console.error(`${typesFile} does not match wrangler.toml: run \`npm run cf-typegen\` and commit the result`);

@@ -24,6 +24,9 @@ export default defineConfig(async () => {
             EDGETALK_OIDC_PRIVATE_KEY: testSigningKey(),
             EDGETALK_SERVICE_CLIENTS: "callin-gateway:callin-secret:opentalk-call-in",
             EDGETALK_LOGIN_MAX_FAILURES: "5",
+            // Pinned so a developer's own .dev.vars cannot change test results.
+            EDGETALK_TURN_SECRET: "",
+            EDGETALK_SIP_BRIDGE_SECRET: "",
           },
         },
       }),

@@ -3,7 +3,7 @@ import type { Db } from "../db/client";
 import { createUser, findUserById, findUserByOidc } from "../db/users";
 import type { Config } from "../lib/config";
 import type { Identity } from "../lib/context";
-import { verifyJwt, type TokenClaims } from "./oidc";
+import { ACCESS_TOKEN_TYPE, verifyJwt, type TokenClaims } from "./oidc";
 
 export const ACCESS_TOKEN_AUDIENCE = "edgetalk";
 export const SERVICE_SUBJECT_PREFIX = "service:";
@@ -17,7 +17,7 @@ export async function identityFromBearer(db: Db, cfg: Config, token: string): Pr
   if (!claims.sub) return { ok: false, reason: "invalid" };
   if (verified.builtIn) {
     const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-    if (!aud.includes(ACCESS_TOKEN_AUDIENCE)) return { ok: false, reason: "invalid" };
+    if (verified.typ !== ACCESS_TOKEN_TYPE || !aud.includes(ACCESS_TOKEN_AUDIENCE)) return { ok: false, reason: "invalid" };
     if (claims.sub.startsWith(SERVICE_SUBJECT_PREFIX)) {
       return {
         ok: true,

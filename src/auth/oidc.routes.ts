@@ -11,9 +11,13 @@ import { ALNUM, hmacHex, randomString, timingSafeEqual } from "../lib/crypto";
 import { BodyTooLarge, readBodyText } from "../lib/body";
 import { ACCESS_TOKEN_AUDIENCE, SERVICE_SUBJECT_PREFIX, identityFromBearer } from "./bearer";
 import { checkPassword } from "./credentials";
-import { issuerUrl, signToken, signingKey } from "./oidc";
+import { ACCESS_TOKEN_TYPE, issuerUrl, signToken, signingKey } from "./oidc";
 
-const DEFAULT_CLIENT = "edgetalk";
+/**
+ * The id_token audience when the client names none. It must differ from ACCESS_TOKEN_AUDIENCE:
+ * otherwise an id_token would pass the bearer audience check and work as an access token.
+ */
+const DEFAULT_CLIENT = "edgetalk-client";
 
 function oauthError(c: Context<AppEnv>, status: 400 | 401 | 429, error: string, description: string, headers: Record<string, string> = {}) {
   return c.json({ error, error_description: description }, status, { "Cache-Control": "no-store", ...headers });
@@ -53,6 +57,7 @@ export function registerOidcRoutes(app: OpenAPIHono<AppEnv>) {
         const username = form.get("username") ?? "";
         const password = form.get("password") ?? "";
         if (!username || !password) return oauthError(c, 400, "invalid_request", "username and password are required");
+        if (clientId === ACCESS_TOKEN_AUDIENCE) return oauthError(c, 401, "invalid_client", `client_id ${ACCESS_TOKEN_AUDIENCE} is reserved`);
         const result = await checkPassword(db, cfg, username, password, clientAddress(c));
         if (!result.ok) {
           if (result.retryAfter) {
@@ -81,6 +86,7 @@ export function registerOidcRoutes(app: OpenAPIHono<AppEnv>) {
           { sub: `${SERVICE_SUBJECT_PREFIX}${client.clientId}`, azp: client.clientId, realm_access: { roles: client.roles } },
           ACCESS_TOKEN_AUDIENCE,
           cfg.accessTokenTtl,
+          ACCESS_TOKEN_TYPE,
         );
         return c.json({ access_token: access, token_type: "Bearer", expires_in: cfg.accessTokenTtl }, 200, { "Cache-Control": "no-store" });
       }
@@ -137,10 +143,12 @@ export function userClaims(user: UserRow) {
   };
 }
 
-async function issueUserTokens(cfg: Config, db: ReturnType<typeof database>, issuer: string, user: UserRow, clientId: string) {
+async function issueUserTokens(cfg: Config, db: ReturnType<typeof database>, issuer: string, user: UserRow, requestedClient: string) {
+  // Refresh tokens issued before DEFAULT_CLIENT changed still carry the access-token audience.
+  const clientId = requestedClient === ACCESS_TOKEN_AUDIENCE ? DEFAULT_CLIENT : requestedClient;
   const claims = userClaims(user);
   const [accessToken, idToken] = await Promise.all([
-    signToken(cfg, issuer, claims, ACCESS_TOKEN_AUDIENCE, cfg.accessTokenTtl),
+    signToken(cfg, issuer, claims, ACCESS_TOKEN_AUDIENCE, cfg.accessTokenTtl, ACCESS_TOKEN_TYPE),
     signToken(cfg, issuer, claims, clientId, cfg.accessTokenTtl),
   ]);
   const refresh = randomString(64, ALNUM);

@@ -48,10 +48,20 @@ export interface TokenClaims extends JWTPayload {
   realm_access?: { roles: string[] };
 }
 
-export async function signToken(cfg: Config, issuer: string, claims: TokenClaims, audience: string, ttl: number): Promise<string> {
+/** Access tokens carry header `typ: at+jwt` (RFC 9068), id tokens `JWT`: one cannot pass for the other. */
+export const ACCESS_TOKEN_TYPE = "at+jwt";
+
+export async function signToken(
+  cfg: Config,
+  issuer: string,
+  claims: TokenClaims,
+  audience: string,
+  ttl: number,
+  typ: string = "JWT",
+): Promise<string> {
   const key = await signingKey(cfg);
   return new SignJWT(claims)
-    .setProtectedHeader({ alg: "ES256", kid: key.kid, typ: "JWT" })
+    .setProtectedHeader({ alg: "ES256", kid: key.kid, typ })
     .setIssuer(issuer)
     .setAudience(audience)
     .setIssuedAt()
@@ -62,13 +72,13 @@ export async function signToken(cfg: Config, issuer: string, claims: TokenClaims
 
 export type VerifyFailure = "expired" | "invalid";
 
-export type Verified = { ok: true; claims: TokenClaims; issuer: string; builtIn: boolean } | { ok: false; reason: VerifyFailure };
+export type Verified = { ok: true; claims: TokenClaims; issuer: string; builtIn: boolean; typ?: string } | { ok: false; reason: VerifyFailure };
 
 const remoteSets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 
 /** Verifies a JWT from the built-in issuer or the configured external provider. */
 export async function verifyJwt(cfg: Config, token: string): Promise<Verified> {
-  let header: { kid?: string; alg?: string };
+  let header: { kid?: string; alg?: string; typ?: string };
   try {
     header = JSON.parse(new TextDecoder().decode(base64UrlDecode(token.split(".")[0] ?? "")));
   } catch {
@@ -80,7 +90,7 @@ export async function verifyJwt(cfg: Config, token: string): Promise<Verified> {
       if (header.kid === key.kid) {
         const { payload } = await jwtVerify(token, key.publicKey, { algorithms: ["ES256"] });
         if (cfg.publicUrl && payload.iss !== cfg.publicUrl) return { ok: false, reason: "invalid" };
-        return { ok: true, claims: payload as TokenClaims, issuer: payload.iss ?? "", builtIn: true };
+        return { ok: true, claims: payload as TokenClaims, issuer: payload.iss ?? "", builtIn: true, typ: header.typ };
       }
     }
     if (cfg.oidcIssuer && cfg.oidcJwksUrl) {

@@ -8,21 +8,13 @@ import { IndexSync } from "./index-sync";
 import { migrate } from "./schema";
 import { fail, ok, type Caller, type Outcome } from "./outcome";
 import { attendeeFromRow, metaFromRow, sessionFromRow } from "./store";
-import { ParticipantType, RoomType, type ActorType, type Attendee, type RoomInit, type RoomMeta, type RoomSnapshot, type Session } from "./types";
+import { ParticipantType, RoomType, type Attendee, type NewMember, type RoomInit, type RoomMeta, type RoomSnapshot, type Session } from "./types";
 import { ALNUM, randomString, sha1Hex, verifyPassword } from "../lib/crypto";
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /** Sessions not pinged for this long are ended (Talk's SESSION_TIMEOUT_KILL = 3×30+10 s). */
 export const SESSION_KILL_SECONDS = 100;
-
-export interface NewMember {
-  actorType: ActorType;
-  actorId: string;
-  displayName: string;
-  participantType: number;
-  userUuid?: string;
-}
 
 /** What a caller sees of a room: the room, their attendee row and their current session. */
 export interface CallerView {

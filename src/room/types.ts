@@ -71,7 +71,16 @@ export interface RoomInit {
   passwordSealed?: string | null;
   lobbyState?: number;
   /** Further members added at creation (invited users, groups and their members). */
-  members?: { actorType: ActorType; actorId: string; displayName: string; participantType: number; userUuid?: string }[];
+  members?: NewMember[];
+}
+
+/** An attendee to add: a user (with their D1 uuid), a group, a guest… */
+export interface NewMember {
+  actorType: ActorType;
+  actorId: string;
+  displayName: string;
+  participantType: number;
+  userUuid?: string;
 }
 
 export interface RoomSnapshot {

@@ -10,7 +10,7 @@ import { hashPassword, seal, sha1Hex } from "../lib/crypto";
 import { OcsError, ocsFail } from "../lib/errors";
 import { ocsInt, ocsRoute } from "../lib/route";
 import { newRoomToken, roomStub } from "../room/directory";
-import { ParticipantType, RoomType, type RoomInit } from "../room/types";
+import { ParticipantType, RoomType, type NewMember, type RoomInit } from "../room/types";
 import { EDGETALK_VERSION } from "../version";
 import { roomByToken, talkCaller, TALK_V4 } from "./context";
 import { presentIndex, presentView } from "./present";
@@ -75,7 +75,7 @@ export function registerTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {
       };
     } else {
       let name = (p.roomName ?? "").trim();
-      const members: NonNullable<RoomInit["members"]> = [];
+      const members: NewMember[] = [];
       if (p.invite) {
         const group = await findGroup(db, p.invite);
         if (!group) throw ocsFail(404, "invite");

@@ -12,7 +12,9 @@ import { ocsFormat, ocsMeta, renderOcs } from "./ocs/envelope";
 import { registerOidcRoutes } from "./auth/oidc.routes";
 import { registerOpenTalkAuthRoutes } from "./opentalk/auth.routes";
 import { registerTalkRoomRoutes } from "./talk/rooms.routes";
+import { registerTalkParticipantRoutes } from "./talk/participants.routes";
 import { registerTalkSessionRoutes } from "./talk/sessions.routes";
+import { registerTalkSettingsRoutes } from "./talk/settings.routes";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
@@ -43,7 +45,9 @@ export function createApp() {
   registerOidcRoutes(app);
   registerOpenTalkAuthRoutes(app);
   registerTalkRoomRoutes(app);
+  registerTalkSettingsRoutes(app);
   registerTalkSessionRoutes(app);
+  registerTalkParticipantRoutes(app);
   registerDocs(app);
   return app;
 }

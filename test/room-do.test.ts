@@ -54,8 +54,8 @@ describe("room Durable Object", () => {
   });
 });
 
-describe("session expiry alarm", () => {
-  it("is armed only while sessions exist and ends sessions not pinged for 100 s", async () => {
+describe("session expiry and activity alarm", () => {
+  it("publishes activity counts, is armed only while needed and ends sessions not pinged for 100 s", async () => {
     const id = crypto.randomUUID();
     const stub = roomStub(env, id);
     await stub.create({ id, token: newRoomToken(), type: RoomType.Public, name: "Expiry", createdBy: null });
@@ -64,10 +64,15 @@ describe("session expiry alarm", () => {
     const guest = { kind: "guest" as const, cookie: "cookie-hash-1" };
     const joined = await stub.join(guest, { force: true });
     if (!joined.ok) throw new Error("join failed");
-    const alarm = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
-    expect(alarm).toBeGreaterThan(Date.now() + 90_000);
-
-    // A fresh session survives the alarm…
+    // First due: publishing the new activity count (coalesced, a few seconds out)…
+    const publish = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+    expect(publish).toBeLessThanOrEqual(Date.now() + 5_000);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const published = await env.DB.prepare("SELECT active_users, active_guests FROM rooms WHERE id = ?").bind(id).first();
+    expect(published).toEqual({ active_users: 0, active_guests: 1 });
+    // …then the session's expiry; a fresh session survives it.
+    const expiry = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+    expect(expiry).toBeGreaterThan(Date.now() + 90_000);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await stub.snapshot())?.sessions).toHaveLength(1);
     // …a stale one is ended, the unnamed guest removed, and no alarm stays armed.
@@ -78,6 +83,7 @@ describe("session expiry alarm", () => {
     const after = await stub.snapshot();
     expect(after?.sessions).toEqual([]);
     expect(after?.attendees).toEqual([]);
+    expect(after?.meta).toMatchObject({ activeUsers: 0, activeGuests: 0 });
     expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeNull();
   });
 });

@@ -121,6 +121,9 @@ export const rooms = sqliteTable(
     lastActivity: integer("last_activity").notNull().default(0),
     objectType: text("object_type").notNull().default(""),
     objectId: text("object_id").notNull().default(""),
+    /** Users and guests with a live session, published by the room DO at most every few seconds. */
+    activeUsers: integer("active_users").notNull().default(0),
+    activeGuests: integer("active_guests").notNull().default(0),
     /** Bumped by the room DO on every summary write; older writes never overwrite newer ones. */
     version: integer("version").notNull().default(0),
   },
@@ -147,6 +150,24 @@ export const roomMembers = sqliteTable(
     version: integer("version").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.roomId, t.userId] }), index("room_members_user").on(t.userId)],
+);
+
+/**
+ * Outgoing email, queued rather than sent inline: invitations to email guests and their resends.
+ * A delivery worker (or an operator) drains rows whose `sentAt` is null.
+ */
+export const emailOutbox = sqliteTable(
+  "email_outbox",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    recipient: text("recipient").notNull(),
+    template: text("template").notNull(),
+    /** JSON object with what the template needs (room token and name, inviter, link…). */
+    payload: text("payload").notNull(),
+    createdAt: integer("created_at").notNull().default(now),
+    sentAt: integer("sent_at"),
+  },
+  (t) => [index("email_outbox_pending").on(t.sentAt)],
 );
 
 export type UserRow = typeof users.$inferSelect;

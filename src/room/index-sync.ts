@@ -85,6 +85,8 @@ export class IndexSync {
         lastActivity: meta.lastActivity,
         objectType: meta.objectType,
         objectId: meta.objectId,
+        activeUsers: meta.activeUsers,
+        activeGuests: meta.activeGuests,
         version: meta.version,
       };
       const { id: _id, ...update } = summary;

@@ -41,11 +41,23 @@ export function effectivePermissions(participantType: number, attendeePermission
 
 export type PermissionMethod = "set" | "add" | "remove";
 
-/** New stored value for a set/add/remove, as the reference server computes it. */
+/**
+ * Where an add/remove starts when the attendee has no permissions of their own (seed 002): the
+ * room default, else 126 for moderators and 118 for everyone else (the seed's figures; they
+ * predate the chat bit, so an add/remove on a default attendee drops "post chat messages").
+ */
+export const SEED_MODERATOR_START = 126;
+export const SEED_PARTICIPANT_START = 118;
+
+export function initialPermissions(participantType: number, defaultPermissions: number): number {
+  if (defaultPermissions !== 0) return defaultPermissions;
+  return isModeratorType(participantType) ? SEED_MODERATOR_START : SEED_PARTICIPANT_START;
+}
+
+/** New stored value for a set/add/remove: any non-zero result carries the custom bit (seed 002). */
 export function modifyPermissions(method: PermissionMethod, current: number, value: number): number {
-  if (method === "set") return value === 0 ? 0 : value | Permission.Custom;
-  if (method === "add") return current | value;
-  return current & ~value;
+  const next = method === "set" ? value : method === "add" ? current | value : current & ~value;
+  return next === 0 ? 0 : next | Permission.Custom;
 }
 
 /** Whether the lobby holds this participant back (lobby on, not a moderator, no "ignore lobby"). */

@@ -2,12 +2,24 @@
  * One Durable Object per room: the authoritative members, sessions, call flags and lobby state,
  * in memory and in the object's SQLite storage. Dialect layers (src/talk, src/opentalk) call the
  * RPC methods below and translate the results; nothing here knows about either wire format.
+ *
+ * Every mutation takes the acting `Caller`, checks access itself and applies its writes without an
+ * await in between, so the check and the change are one atomic step of the object.
  */
 import { DurableObject } from "cloudflare:workers";
 import { IndexSync } from "./index-sync";
 import { migrate } from "./schema";
 import { fail, ok, type Caller, type Outcome } from "./outcome";
-import { attendeeFromRow, metaFromRow, sessionFromRow } from "./store";
+import { attendeeFromRow, META_COLUMNS, metaFromRow, sessionFromRow } from "./store";
+import {
+  effectivePermissions,
+  heldInLobby,
+  initialPermissions,
+  isLoggedInModeratorType,
+  isModeratorType,
+  modifyPermissions,
+  type PermissionMethod,
+} from "./permissions";
 import { ParticipantType, RoomType, type Attendee, type NewMember, type RoomInit, type RoomMeta, type RoomSnapshot, type Session } from "./types";
 import { ALNUM, randomString, sha1Hex, verifyPassword } from "../lib/crypto";
 
@@ -15,6 +27,8 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /** Sessions not pinged for this long are ended (Talk's SESSION_TIMEOUT_KILL = 3×30+10 s). */
 export const SESSION_KILL_SECONDS = 100;
+/** Activity counts reach the D1 summary at most this often per room. */
+export const COUNTS_PUBLISH_SECONDS = 5;
 
 /** What a caller sees of a room: the room, their attendee row and their current session. */
 export interface CallerView {
@@ -22,6 +36,35 @@ export interface CallerView {
   attendee: Attendee | null;
   session: Session | null;
 }
+
+/** The participant list: every attendee with their live sessions. */
+export interface ParticipantList {
+  meta: RoomMeta;
+  self: Attendee;
+  attendees: Attendee[];
+  sessions: Session[];
+}
+
+/** Whether removing an attendee took the whole room with it (its last member left). */
+export interface Removal {
+  roomDeleted: boolean;
+}
+
+/** Access levels (Talk reference §5): any attendee, any moderator (incl. guest moderators), logged-in moderators. */
+type Need = "participant" | "moderator" | "loggedInModerator";
+
+interface Access {
+  meta: RoomMeta;
+  attendee: Attendee;
+  session: Session | null;
+}
+
+type AttendeeRow = Attendee & { userUuid: string | null };
+
+const isOneToOne = (type: number) => type === RoomType.OneToOne || type === RoomType.FormerOneToOne;
+const isGroupOrPublic = (type: number) => type === RoomType.Group || type === RoomType.Public;
+/** "Users" for the last-moderator and last-member rules: owners, moderators and invited users. */
+const MEMBER_TYPES = `(${ParticipantType.Owner}, ${ParticipantType.Moderator}, ${ParticipantType.User})`;
 
 export class Room extends DurableObject<Env> {
   private meta: RoomMeta | null = null;
@@ -60,19 +103,17 @@ export class Room extends DurableObject<Env> {
     const m = this.meta;
     if (!m) return;
     m.version += 1;
+    const keys = Object.keys(META_COLUMNS) as (keyof typeof META_COLUMNS)[];
     this.sql.exec(
-      `UPDATE meta SET token=?, type=?, name=?, description=?, created_by=?, password_hash=?, password_sealed=?,
-         read_only=?, listable=?, lobby_state=?, lobby_timer=?, sip_enabled=?, default_permissions=?,
-         call_start_time=?, call_flag=?, last_activity=?, object_type=?, object_id=?, version=? WHERE id=?`,
-      m.token, m.type, m.name, m.description, m.createdBy, m.passwordHash, m.passwordSealed, m.readOnly, m.listable,
-      m.lobbyState, m.lobbyTimer, m.sipEnabled, m.defaultPermissions, m.callStartTime, m.callFlag, m.lastActivity,
-      m.objectType, m.objectId, m.version, m.id,
+      `UPDATE meta SET ${keys.map((k) => `${META_COLUMNS[k]} = ?`).join(", ")} WHERE id = ?`,
+      ...keys.map((k) => m[k]),
+      m.id,
     );
     this.index.markRoom();
   }
 
   // -------------------------------------------------------------------------------------------
-  // RPC
+  // RPC: lifecycle and views
 
   async instanceNonce(): Promise<string> {
     return this.nonce;
@@ -88,22 +129,8 @@ export class Room extends DurableObject<Env> {
         init.id, init.token, init.type, init.name, init.description ?? "", init.createdBy, now,
         init.passwordHash ?? null, init.passwordSealed ?? null, init.lobbyState ?? 0, now,
       );
-      if (init.owner) {
-        this.sql.exec(
-          `INSERT INTO attendees (actor_type, actor_id, display_name, participant_type, user_uuid, created_at)
-           VALUES (?, ?, ?, 1, ?, ?)`,
-          init.owner.actorType, init.owner.actorId, init.owner.displayName, init.owner.userUuid ?? null, now,
-        );
-        this.index.markUser(init.owner.userUuid);
-      }
-      for (const m of init.members ?? []) {
-        this.sql.exec(
-          `INSERT OR IGNORE INTO attendees (actor_type, actor_id, display_name, participant_type, user_uuid, created_at)
-           VALUES (?, ?, ?, ?, ?, ?)`,
-          m.actorType, m.actorId, m.displayName, m.participantType, m.userUuid ?? null, now,
-        );
-        this.index.markUser(m.userUuid);
-      }
+      if (init.owner) this.insertAttendee({ ...init.owner, participantType: ParticipantType.Owner }, now);
+      for (const m of init.members ?? []) this.insertAttendee(m, now);
       this.meta = this.loadMeta();
       this.saveMeta();
     }
@@ -116,35 +143,15 @@ export class Room extends DurableObject<Env> {
     if (!this.meta) return null;
     const session = this.callerSession(caller);
     const attendee = this.callerAttendee(caller, session);
-    return { meta: { ...this.meta }, attendee, session: session && attendee && session.attendeeId === attendee.id ? session : null };
+    return this.viewOf(attendee, session && attendee && session.attendeeId === attendee.id ? session : null);
   }
 
-  /** Adds members, skipping those already present; a self-joined user becomes a regular member. */
-  async addMembers(members: NewMember[]): Promise<number> {
-    if (!this.meta) return 0;
-    let added = 0;
-    const now = nowSeconds();
-    for (const m of members) {
-      const existing = this.attendeeByActor(m.actorType, m.actorId);
-      if (existing) {
-        if (existing.participantType === ParticipantType.UserSelfJoined && m.participantType === ParticipantType.User) {
-          this.sql.exec("UPDATE attendees SET participant_type = ? WHERE id = ?", ParticipantType.User, existing.id);
-          this.index.markUser(m.userUuid);
-        }
-        continue;
-      }
-      this.sql.exec(
-        `INSERT INTO attendees (actor_type, actor_id, display_name, participant_type, user_uuid, created_at)
-         VALUES (?, ?, ?, ?, ?, ?)`,
-        m.actorType, m.actorId, m.displayName, m.participantType, m.userUuid ?? null, now,
-      );
-      this.index.markUser(m.userUuid);
-      added += 1;
-    }
-    if (added > 0) this.saveMeta();
-    await this.index.flush();
-    return added;
+  async snapshot(): Promise<RoomSnapshot | null> {
+    return this.snapshotNow();
   }
+
+  // -------------------------------------------------------------------------------------------
+  // RPC: sessions
 
   /**
    * Starts a session for the caller (Talk "join conversation"; OpenTalk joins reuse it).
@@ -179,49 +186,433 @@ export class Room extends DurableObject<Env> {
       "INSERT INTO sessions (id, attendee_id, cookie, in_call, last_ping, state, created_at) VALUES (?, ?, ?, 0, ?, 1, ?)",
       sessionId, attendee.id, this.cookieKey(caller), now, now,
     );
-    await this.armSessionExpiry();
-    await this.index.flush();
-    return ok({ meta: { ...meta }, attendee, session: this.sessionById(sessionId) as Session });
+    await this.sessionsChanged();
+    return ok(this.viewOf(attendee, this.sessionById(sessionId)));
   }
 
   /** Ends the caller's session here; self-joined users and unnamed guests leave with their last session. */
   async leave(caller: Caller): Promise<void> {
+    if (!this.meta) return;
     const session = this.callerSession(caller);
     if (!session) return;
     this.sql.exec("DELETE FROM sessions WHERE id = ?", session.id);
     this.dropTransientAttendee(session.attendeeId);
-    await this.index.flush();
+    await this.sessionsChanged();
   }
 
+  /** Session expiry and the throttled publication of activity counts share this one alarm. */
   override async alarm(): Promise<void> {
+    if (!this.meta) return;
     const cutoff = nowSeconds() - SESSION_KILL_SECONDS;
     const stale = this.sql.exec("SELECT id, attendee_id FROM sessions WHERE last_ping < ?", cutoff).toArray();
     for (const row of stale) {
       this.sql.exec("DELETE FROM sessions WHERE id = ?", row.id);
       this.dropTransientAttendee(row.attendee_id as number);
     }
-    await this.armSessionExpiry();
+    const live = this.liveCounts();
+    if (live.activeUsers !== this.meta.activeUsers || live.activeGuests !== this.meta.activeGuests) {
+      Object.assign(this.meta, live);
+      this.saveMeta();
+    }
+    await this.armAlarm();
     await this.index.flush();
   }
 
-  async snapshot(): Promise<RoomSnapshot | null> {
-    return this.snapshotNow();
+  // -------------------------------------------------------------------------------------------
+  // RPC: conversation settings
+
+  /** Renames a group or public room (moderators). The dialect layer validates the name. */
+  async rename(caller: Caller, name: string): Promise<Outcome<CallerView>> {
+    return this.mutate(caller, "moderator", (a) => {
+      if (isOneToOne(a.meta.type)) return fail(400, "type");
+      a.meta.name = name;
+      return ok(undefined);
+    });
+  }
+
+  /** Deletes the room and everything in it (moderators; never one-to-one rooms). */
+  async destroy(caller: Caller): Promise<Outcome<null>> {
+    const access = this.access(caller, "moderator");
+    if (!access.ok) return access;
+    if (isOneToOne(access.value.meta.type)) return fail(400, "type");
+    await this.wipe();
+    return ok(null);
+  }
+
+  /**
+   * Makes a group room public or a public room a group room (logged-in moderators). Going private
+   * removes guests, guest moderators and self-joined users together with their sessions.
+   */
+  async setPublic(caller: Caller, makePublic: boolean): Promise<Outcome<CallerView>> {
+    return this.mutate(caller, "loggedInModerator", (a) => {
+      if (!isGroupOrPublic(a.meta.type)) return fail(400, "type");
+      a.meta.type = makePublic ? RoomType.Public : RoomType.Group;
+      if (!makePublic) {
+        const transient = [ParticipantType.Guest, ParticipantType.UserSelfJoined, ParticipantType.GuestModerator];
+        for (const row of this.sql.exec("SELECT * FROM attendees WHERE participant_type IN (?, ?, ?)", ...transient).toArray()) {
+          this.deleteAttendee(attendeeFromRow(row));
+        }
+      }
+      return ok(undefined);
+    });
+  }
+
+  /** Read-only on or off (moderators; group and public rooms). Going read-only ends the call. */
+  async setReadOnly(caller: Caller, state: number): Promise<Outcome<CallerView>> {
+    return this.mutate(caller, "moderator", (a) => {
+      if (!isGroupOrPublic(a.meta.type)) return fail(400, "type");
+      a.meta.readOnly = state;
+      if (state === 1) this.endCall();
+      return ok(undefined);
+    });
+  }
+
+  /** Sets or clears (null) the password of a public room (moderators). */
+  async setPassword(caller: Caller, password: { hash: string; sealed: string } | null): Promise<Outcome<CallerView>> {
+    return this.mutate(caller, "moderator", (a) => {
+      if (a.meta.type !== RoomType.Public) return fail(403, "type");
+      a.meta.passwordHash = password?.hash ?? null;
+      a.meta.passwordSealed = password?.sealed ?? null;
+      return ok(undefined);
+    });
+  }
+
+  /** Per-user favourite flag (users only; the dialect layer refuses guests first). */
+  async setFavorite(caller: Caller, favorite: boolean): Promise<Outcome<CallerView>> {
+    return this.updateSelf(caller, "favorite", favorite ? 1 : 0);
+  }
+
+  /** Per-user notification level 1–3 (validated by the dialect layer). */
+  async setNotificationLevel(caller: Caller, level: number): Promise<Outcome<CallerView>> {
+    return this.updateSelf(caller, "notification_level", level);
+  }
+
+  /** Room default permissions; a non-zero value is custom. Resets every attendee's own permissions. */
+  async setDefaultPermissions(caller: Caller, permissions: number): Promise<Outcome<CallerView>> {
+    return this.mutate(caller, "moderator", (a) => {
+      if (!isGroupOrPublic(a.meta.type)) return fail(400, "type");
+      a.meta.defaultPermissions = modifyPermissions("set", 0, permissions);
+      for (const row of this.sql.exec("SELECT * FROM attendees WHERE permissions != 0").toArray()) {
+        const attendee = attendeeFromRow(row);
+        this.sql.exec("UPDATE attendees SET permissions = 0 WHERE id = ?", attendee.id);
+        this.index.markUser(attendee.userUuid);
+      }
+      return ok(undefined);
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // RPC: participants
+
+  /** Every attendee with their live sessions (not for plain guests; held back by the lobby). */
+  async participants(caller: Caller): Promise<Outcome<ParticipantList>> {
+    const access = this.access(caller, "participant");
+    if (!access.ok) return access;
+    const { meta, attendee } = access.value;
+    if (attendee.participantType === ParticipantType.Guest) return fail(403, "guest");
+    if (this.inLobby(attendee)) return fail(412, "lobby");
+    const cutoff = nowSeconds() - SESSION_KILL_SECONDS;
+    return ok({
+      meta: { ...meta, ...this.liveCounts() },
+      self: attendee,
+      attendees: this.sql.exec("SELECT * FROM attendees ORDER BY id").toArray().map((r) => stripUser(attendeeFromRow(r))),
+      sessions: this.sql.exec("SELECT * FROM sessions WHERE last_ping >= ? ORDER BY created_at", cutoff).toArray().map(sessionFromRow),
+    });
+  }
+
+  /**
+   * Adds users, groups (with their members) or email invitees (logged-in moderators). Email
+   * invitees turn a group room public. Returns the new room type and the email invitees added.
+   */
+  async addParticipants(caller: Caller, members: NewMember[]): Promise<Outcome<{ type: number; typeChanged: boolean; invited: Attendee[] }>> {
+    const access = this.access(caller, "loggedInModerator");
+    if (!access.ok) return access;
+    const { meta } = access.value;
+    if (!isGroupOrPublic(meta.type) || meta.objectType === "share:password") return fail(400, "room-type");
+    const now = nowSeconds();
+    const invited: Attendee[] = [];
+    let changed = false;
+    for (const m of members) {
+      const existing = this.attendeeByActor(m.actorType, m.actorId);
+      if (existing) {
+        if (existing.participantType === ParticipantType.UserSelfJoined && m.participantType === ParticipantType.User) {
+          this.sql.exec("UPDATE attendees SET participant_type = ? WHERE id = ?", ParticipantType.User, existing.id);
+          this.index.markUser(m.userUuid);
+          changed = true;
+        }
+        continue;
+      }
+      const added = this.insertAttendee(m, now);
+      if (added.actorType === "emails") invited.push(added);
+      changed = true;
+    }
+    const typeChanged = invited.length > 0 && meta.type === RoomType.Group;
+    if (typeChanged) meta.type = RoomType.Public;
+    if (changed) this.saveMeta();
+    await this.index.flush();
+    return ok({ type: meta.type, typeChanged, invited });
+  }
+
+  /** Adds members without an acting caller (room creation flows, re-adding one-to-one owners). */
+  async addMembers(members: NewMember[]): Promise<number> {
+    if (!this.meta) return 0;
+    const now = nowSeconds();
+    let added = 0;
+    for (const m of members) {
+      if (this.attendeeByActor(m.actorType, m.actorId)) continue;
+      this.insertAttendee(m, now);
+      added += 1;
+    }
+    if (added > 0) this.saveMeta();
+    await this.index.flush();
+    return added;
+  }
+
+  /**
+   * Removes an attendee (moderators). Owners cannot be removed by others; moderators must be
+   * demoted first. Removing yourself follows the leave-conversation rules.
+   */
+  async removeAttendee(caller: Caller, attendeeId: number): Promise<Outcome<Removal>> {
+    const access = this.access(caller, "moderator");
+    if (!access.ok) return access;
+    const { meta, attendee: self } = access.value;
+    if (isOneToOne(meta.type)) return fail(400, "room-type");
+    const target = this.attendeeById(attendeeId);
+    if (!target) return fail(404, "participant");
+    if (target.id === self.id) return this.removeSelfNow(access.value);
+    if (target.participantType === ParticipantType.Owner) return fail(403, "owner");
+    if (isModeratorType(target.participantType)) return fail(400, "moderator");
+    this.deleteAttendee(target);
+    this.saveMeta();
+    await this.sessionsChanged();
+    return ok({ roomDeleted: false });
+  }
+
+  /** Leaves the conversation for good (users). The last member leaving deletes the room. */
+  async removeSelf(caller: Caller): Promise<Outcome<Removal>> {
+    const access = this.access(caller, "participant");
+    if (!access.ok) return access;
+    return this.removeSelfNow(access.value);
+  }
+
+  /** Promotes a user (3 → 2) or guest (4 → 6) to moderator (moderators). */
+  async promote(caller: Caller, attendeeId: number): Promise<Outcome<null>> {
+    return this.changeType(caller, attendeeId, {
+      [ParticipantType.User]: ParticipantType.Moderator,
+      [ParticipantType.Guest]: ParticipantType.GuestModerator,
+    });
+  }
+
+  /** Demotes a moderator (2 → 3) or guest moderator (6 → 4) (moderators, not themselves). */
+  async demote(caller: Caller, attendeeId: number): Promise<Outcome<null>> {
+    return this.changeType(caller, attendeeId, {
+      [ParticipantType.Moderator]: ParticipantType.User,
+      [ParticipantType.GuestModerator]: ParticipantType.Guest,
+    });
+  }
+
+  /** Sets, adds or removes permissions of one attendee (moderators). Returns the updated attendee. */
+  async setAttendeePermissions(caller: Caller, attendeeId: number, method: PermissionMethod, value: number): Promise<Outcome<ParticipantList>> {
+    const access = this.access(caller, "moderator");
+    if (!access.ok) return access;
+    const { meta } = access.value;
+    if (!isGroupOrPublic(meta.type)) return fail(400, "room-type");
+    const target = this.attendeeById(attendeeId);
+    if (!target) return fail(404, "participant");
+    if (target.actorType === "groups" || target.actorType === "circles") return fail(400, "type");
+    if (isModeratorType(target.participantType)) return fail(403, "moderator");
+    this.applyPermissions(target, method, value, meta);
+    this.saveMeta();
+    await this.index.flush();
+    const updated = this.attendeeById(attendeeId) as AttendeeRow;
+    return ok({
+      meta: { ...meta },
+      self: access.value.attendee,
+      attendees: [stripUser(updated)],
+      sessions: this.sql.exec("SELECT * FROM sessions WHERE attendee_id = ?", attendeeId).toArray().map(sessionFromRow),
+    });
+  }
+
+  /** The same change for every attendee without moderator rights (moderators). */
+  async setAllPermissions(caller: Caller, method: PermissionMethod, value: number): Promise<Outcome<CallerView>> {
+    return this.mutate(caller, "moderator", (a) => {
+      if (!isGroupOrPublic(a.meta.type)) return fail(400, "room-type");
+      for (const row of this.sql.exec("SELECT * FROM attendees WHERE actor_type NOT IN ('groups', 'circles')").toArray()) {
+        const attendee = attendeeFromRow(row);
+        if (!isModeratorType(attendee.participantType)) this.applyPermissions(attendee, method, value, a.meta);
+      }
+      return ok(undefined);
+    });
+  }
+
+  /** Email invitees to send their invitation again: one attendee, or all of them (moderators). */
+  async invitationTargets(caller: Caller, attendeeId: number | null): Promise<Outcome<{ meta: RoomMeta; invitees: Attendee[] }>> {
+    const access = this.access(caller, "moderator");
+    if (!access.ok) return access;
+    let rows: AttendeeRow[];
+    if (attendeeId !== null) {
+      const target = this.attendeeById(attendeeId);
+      if (!target) return fail(404, "participant");
+      rows = [target];
+    } else {
+      rows = this.sql.exec("SELECT * FROM attendees WHERE actor_type = 'emails'").toArray().map(attendeeFromRow);
+    }
+    return ok({ meta: { ...access.value.meta }, invitees: rows.filter((a) => a.actorType === "emails").map(stripUser) });
+  }
+
+  /** A guest (or guest moderator) names themselves. */
+  async setGuestName(caller: Caller, displayName: string): Promise<Outcome<null>> {
+    const access = this.access(caller, "participant");
+    if (!access.ok) return access;
+    const { attendee } = access.value;
+    if (attendee.participantType !== ParticipantType.Guest && attendee.participantType !== ParticipantType.GuestModerator) {
+      return fail(403, "guest");
+    }
+    this.sql.exec("UPDATE attendees SET display_name = ? WHERE id = ?", displayName, attendee.id);
+    return ok(null);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Access and mutation plumbing
+
+  /** Resolves the caller's attendee and checks the access level (reference §5, steps 2 and 4). */
+  private access(caller: Caller, need: Need): Outcome<Access> {
+    const meta = this.meta;
+    if (!meta) return fail(404, "room");
+    const found = this.callerSession(caller);
+    const attendee = this.callerAttendee(caller, found);
+    if (!attendee) return fail(404, "room");
+    const session = found && found.attendeeId === attendee.id ? found : null;
+    if (need === "moderator" && !isModeratorType(attendee.participantType)) return fail(403, "moderator");
+    if (need === "loggedInModerator" && !(caller.kind === "user" && isLoggedInModeratorType(attendee.participantType))) {
+      return fail(403, "moderator");
+    }
+    return ok({ meta, attendee, session });
+  }
+
+  /** Checks access, runs a synchronous change, persists the meta row and returns the fresh view. */
+  private async mutate(caller: Caller, need: Need, change: (a: Access) => Outcome<undefined>): Promise<Outcome<CallerView>> {
+    const access = this.access(caller, need);
+    if (!access.ok) return access;
+    const applied = change(access.value);
+    if (!applied.ok) return applied;
+    this.saveMeta();
+    await this.index.flush();
+    const self = this.attendeeById(access.value.attendee.id);
+    return ok(this.viewOf(self ? stripUser(self) : null, access.value.session));
+  }
+
+  /** Updates one per-attendee column of a logged-in caller. */
+  private async updateSelf(caller: Caller, column: "favorite" | "notification_level", value: number): Promise<Outcome<CallerView>> {
+    const access = this.access(caller, "participant");
+    if (!access.ok) return access;
+    const { attendee, session } = access.value;
+    this.sql.exec(`UPDATE attendees SET ${column} = ? WHERE id = ?`, value, attendee.id);
+    this.index.markUser(caller.userUuid);
+    await this.index.flush();
+    return ok(this.viewOf(stripUser(this.attendeeById(attendee.id) as AttendeeRow), session));
+  }
+
+  private async changeType(caller: Caller, attendeeId: number, transitions: Record<number, number>): Promise<Outcome<null>> {
+    const access = this.access(caller, "moderator");
+    if (!access.ok) return access;
+    const target = this.attendeeById(attendeeId);
+    if (!target) return fail(404, "participant");
+    if (target.id === access.value.attendee.id) return fail(403, "self");
+    if (target.participantType === ParticipantType.Owner) return fail(403, "owner");
+    const next = target.actorType === "groups" || target.actorType === "circles" ? undefined : transitions[target.participantType];
+    if (next === undefined) return fail(400, "participant-type");
+    // A promotion starts from a clean slate: moderators have every permission anyway.
+    const permissions = isModeratorType(next) ? 0 : target.permissions;
+    this.sql.exec("UPDATE attendees SET participant_type = ?, permissions = ? WHERE id = ?", next, permissions, target.id);
+    this.index.markUser(target.userUuid);
+    this.saveMeta();
+    await this.index.flush();
+    return ok(null);
+  }
+
+  /** Stores a set/add/remove on one attendee; self-joined users become permanent members. */
+  private applyPermissions(target: AttendeeRow, method: PermissionMethod, value: number, meta: RoomMeta): void {
+    const start = target.permissions !== 0 || method === "set" ? target.permissions : initialPermissions(target.participantType, meta.defaultPermissions);
+    const permissions = modifyPermissions(method, start, value);
+    const type = target.participantType === ParticipantType.UserSelfJoined ? ParticipantType.User : target.participantType;
+    this.sql.exec("UPDATE attendees SET permissions = ?, participant_type = ? WHERE id = ?", permissions, type, target.id);
+    this.index.markUser(target.userUuid);
+  }
+
+  /** The leave-for-good rules (reference §6.2): last moderator stays, last member deletes the room. */
+  private async removeSelfNow({ meta, attendee }: Access): Promise<Outcome<Removal>> {
+    const members = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM attendees WHERE participant_type IN ${MEMBER_TYPES}`).one().n;
+    if (isLoggedInModeratorType(attendee.participantType) && !isOneToOne(meta.type) && members > 1) {
+      const moderators = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM attendees WHERE participant_type IN (1, 2)").one().n;
+      if (moderators === 1) return fail(400, "last-moderator");
+    }
+    const isMember = attendee.participantType >= ParticipantType.Owner && attendee.participantType <= ParticipantType.User;
+    if (isMember && members === 1 && meta.type !== RoomType.Changelog && meta.objectType !== "file") {
+      await this.wipe();
+      return ok({ roomDeleted: true });
+    }
+    this.deleteAttendee(this.attendeeById(attendee.id) as AttendeeRow);
+    this.saveMeta();
+    await this.sessionsChanged();
+    return ok({ roomDeleted: false });
+  }
+
+  /** Deletes the room: D1 summary and index first (so it vanishes from lists), then all storage. */
+  private async wipe(): Promise<void> {
+    this.index.markDeleted();
+    await this.index.flush();
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    migrate(this.sql);
+    this.meta = null;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Helpers
+
+  private viewOf(attendee: Attendee | null, session: Session | null): CallerView {
+    return { meta: { ...(this.meta as RoomMeta), ...this.liveCounts() }, attendee, session };
   }
 
   private snapshotNow(): RoomSnapshot | null {
     if (!this.meta) return null;
     return {
       meta: { ...this.meta },
-      attendees: this.sql.exec("SELECT * FROM attendees ORDER BY id").toArray().map((r) => {
-        const { userUuid: _u, ...a } = attendeeFromRow(r);
-        return a;
-      }),
+      attendees: this.sql.exec("SELECT * FROM attendees ORDER BY id").toArray().map((r) => stripUser(attendeeFromRow(r))),
       sessions: this.sql.exec("SELECT * FROM sessions ORDER BY created_at").toArray().map(sessionFromRow),
     };
   }
 
-  // -------------------------------------------------------------------------------------------
-  // Helpers
+  private insertAttendee(m: NewMember, now: number): AttendeeRow {
+    this.sql.exec(
+      `INSERT OR IGNORE INTO attendees (actor_type, actor_id, display_name, participant_type, user_uuid, invited_email, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      m.actorType, m.actorId, m.displayName, m.participantType, m.userUuid ?? null, m.invitedEmail ?? "", now,
+    );
+    this.index.markUser(m.userUuid);
+    return attendeeFromRow(this.sql.exec("SELECT * FROM attendees WHERE actor_type = ? AND actor_id = ?", m.actorType, m.actorId).one());
+  }
+
+  private deleteAttendee(a: AttendeeRow): void {
+    this.sql.exec("DELETE FROM sessions WHERE attendee_id = ?", a.id);
+    this.sql.exec("DELETE FROM attendees WHERE id = ?", a.id);
+    this.index.markUser(a.userUuid);
+  }
+
+  private inLobby(attendee: Attendee): boolean {
+    const meta = this.meta as RoomMeta;
+    const permissions = effectivePermissions(attendee.participantType, attendee.permissions, meta.defaultPermissions);
+    return heldInLobby(meta.lobbyState, attendee.participantType, permissions);
+  }
+
+  /** Disconnects every session from the call. */
+  private endCall(): void {
+    const meta = this.meta as RoomMeta;
+    this.sql.exec("UPDATE sessions SET in_call = 0");
+    meta.callFlag = 0;
+    meta.callStartTime = 0;
+  }
 
   private cookieKey(caller: Caller): string {
     return caller.tabId ? `${caller.cookie}$${caller.tabId}` : caller.cookie;
@@ -244,7 +635,7 @@ export class Room extends DurableObject<Env> {
     return row ? stripUser(attendeeFromRow(row)) : null;
   }
 
-  private attendeeById(id: number): (Attendee & { userUuid: string | null }) | null {
+  private attendeeById(id: number): AttendeeRow | null {
     const row = this.sql.exec("SELECT * FROM attendees WHERE id = ?", id).toArray()[0];
     return row ? attendeeFromRow(row) : null;
   }
@@ -263,19 +654,11 @@ export class Room extends DurableObject<Env> {
     const now = nowSeconds();
     if (caller.kind === "user" && caller.userid) {
       const type = meta.listable > 0 ? ParticipantType.User : ParticipantType.UserSelfJoined;
-      this.sql.exec(
-        "INSERT INTO attendees (actor_type, actor_id, display_name, participant_type, user_uuid, created_at) VALUES ('users', ?, ?, ?, ?, ?)",
-        caller.userid, caller.displayName ?? caller.userid, type, caller.userUuid ?? null, now,
-      );
-      this.index.markUser(caller.userUuid);
-      return this.attendeeByActor("users", caller.userid) as Attendee;
+      const member = { actorType: "users" as const, actorId: caller.userid, displayName: caller.displayName ?? caller.userid, participantType: type };
+      return stripUser(this.insertAttendee({ ...member, userUuid: caller.userUuid }, now));
     }
     // Guests: actor id = sha1 of their first session id, stable while they keep their cookie.
-    this.sql.exec(
-      "INSERT INTO attendees (actor_type, actor_id, display_name, participant_type, created_at) VALUES ('guests', ?, '', ?, ?)",
-      guestActorId, ParticipantType.Guest, now,
-    );
-    return this.attendeeByActor("guests", guestActorId) as Attendee;
+    return stripUser(this.insertAttendee({ actorType: "guests", actorId: guestActorId, displayName: "", participantType: ParticipantType.Guest }, now));
   }
 
   /** Self-joined users and unnamed guests without custom permissions leave with their last session. */
@@ -285,24 +668,53 @@ export class Room extends DurableObject<Env> {
     const remaining = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sessions WHERE attendee_id = ?", attendeeId).one().n;
     if (remaining > 0) return;
     const transientGuest = a.actorType === "guests" && a.displayName === "" && a.permissions === 0 && a.participantType === ParticipantType.Guest;
-    if (a.participantType === ParticipantType.UserSelfJoined || transientGuest) {
-      this.sql.exec("DELETE FROM attendees WHERE id = ?", attendeeId);
-      this.index.markUser(a.userUuid);
-    }
+    if (a.participantType === ParticipantType.UserSelfJoined || transientGuest) this.deleteAttendee(a);
   }
 
-  /** One alarm, armed only while sessions exist, at the earliest moment one could go stale. */
-  private async armSessionExpiry(): Promise<void> {
-    const row = this.sql.exec<{ p: number | null }>("SELECT min(last_ping) AS p FROM sessions").one();
-    if (row.p === null) {
+  /** Distinct users and guests holding a live session right now. */
+  private liveCounts(): { activeUsers: number; activeGuests: number } {
+    const row = this.sql
+      .exec<{ users: number; guests: number }>(
+        `SELECT count(DISTINCT CASE WHEN a.actor_type = 'users' THEN a.id END) AS users,
+                count(DISTINCT CASE WHEN a.actor_type IN ('guests', 'emails') THEN a.id END) AS guests
+         FROM sessions s JOIN attendees a ON a.id = s.attendee_id`,
+      )
+      .one();
+    return { activeUsers: row.users, activeGuests: row.guests };
+  }
+
+  /** After sessions come or go: write member changes through and re-arm the alarm. */
+  private async sessionsChanged(): Promise<void> {
+    await this.armAlarm();
+    await this.index.flush();
+  }
+
+  /**
+   * One alarm for two duties: the earliest moment a session could go stale, and publishing the
+   * activity counts to D1 (coalesced) when they differ from what the summary shows. No sessions
+   * and nothing to publish: no alarm.
+   */
+  private async armAlarm(): Promise<void> {
+    const meta = this.meta;
+    if (!meta) return;
+    const oldest = this.sql.exec<{ p: number | null }>("SELECT min(last_ping) AS p FROM sessions").one().p;
+    const live = this.liveCounts();
+    const countsDue = live.activeUsers !== meta.activeUsers || live.activeGuests !== meta.activeGuests;
+    const candidates: number[] = [];
+    if (oldest !== null) candidates.push((oldest + SESSION_KILL_SECONDS + 1) * 1000);
+    if (countsDue) candidates.push(Date.now() + COUNTS_PUBLISH_SECONDS * 1000);
+    if (candidates.length === 0) {
       await this.ctx.storage.deleteAlarm();
       return;
     }
-    await this.ctx.storage.setAlarm((row.p + SESSION_KILL_SECONDS + 1) * 1000);
+    const at = Math.min(...candidates);
+    const current = await this.ctx.storage.getAlarm();
+    // An alarm already due sooner covers both duties: its handler re-arms.
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 }
 
-function stripUser(a: Attendee & { userUuid: string | null }): Attendee {
+function stripUser(a: AttendeeRow): Attendee {
   const { userUuid: _u, ...rest } = a;
   return rest;
 }

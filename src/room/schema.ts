@@ -26,6 +26,11 @@ const MIGRATIONS: string[] = [
      last_ping INTEGER NOT NULL, state INTEGER NOT NULL DEFAULT 1, created_at INTEGER NOT NULL);
    CREATE INDEX sessions_attendee ON sessions(attendee_id);
    CREATE INDEX sessions_cookie ON sessions(cookie);`,
+  // Email invitees keep their address apart from their (hashed) actor id; the meta row remembers
+  // the activity counts last published to the D1 summary.
+  `ALTER TABLE attendees ADD COLUMN invited_email TEXT NOT NULL DEFAULT '';
+   ALTER TABLE meta ADD COLUMN active_users INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE meta ADD COLUMN active_guests INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export function migrate(sql: SqlStorage): number {
@@ -33,7 +38,7 @@ export function migrate(sql: SqlStorage): number {
   const row = sql.exec<{ v: number | null }>("SELECT max(version) AS v FROM _migrations").one();
   let version = row.v ?? 0;
   while (version < MIGRATIONS.length) {
-    sql.exec(MIGRATIONS[version] as string);
+    sql.exec(MIGRATIONS[version] as string).toArray();
     version += 1;
     sql.exec("INSERT INTO _migrations (version, applied_at) VALUES (?, ?)", version, Date.now());
   }

@@ -26,6 +26,8 @@ export function metaFromRow(r: Row): RoomMeta {
     objectType: r.object_type as string,
     objectId: r.object_id as string,
     version: r.version as number,
+    activeUsers: r.active_users as number,
+    activeGuests: r.active_guests as number,
   };
 }
 
@@ -41,6 +43,7 @@ export function attendeeFromRow(r: Row): Attendee & { userUuid: string | null } 
     notificationLevel: r.notification_level as number,
     notificationCalls: r.notification_calls as number,
     pin: r.pin as string,
+    invitedEmail: r.invited_email as string,
     createdAt: r.created_at as number,
     userUuid: (r.user_uuid as string | null) ?? null,
   };
@@ -80,4 +83,6 @@ export const META_COLUMNS: Record<Exclude<keyof RoomMeta, "id">, string> = {
   objectType: "object_type",
   objectId: "object_id",
   version: "version",
+  activeUsers: "active_users",
+  activeGuests: "active_guests",
 };

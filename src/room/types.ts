@@ -32,6 +32,9 @@ export interface RoomMeta {
   objectType: string;
   objectId: string;
   version: number;
+  /** Users and guests with a live session (published to the D1 summary at most every few seconds). */
+  activeUsers: number;
+  activeGuests: number;
 }
 
 export interface Attendee {
@@ -45,6 +48,8 @@ export interface Attendee {
   notificationLevel: number;
   notificationCalls: number;
   pin: string;
+  /** Email invitees: the address they were invited with (their actor id is a hash of it). */
+  invitedEmail: string;
   createdAt: number;
 }
 
@@ -81,6 +86,7 @@ export interface NewMember {
   displayName: string;
   participantType: number;
   userUuid?: string;
+  invitedEmail?: string;
 }
 
 export interface RoomSnapshot {

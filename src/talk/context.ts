@@ -1,11 +1,12 @@
-/** Talk-side plumbing: the caller as the room DO sees it, and token → room resolution. */
+/** Talk-side plumbing: the caller as the room DO sees it, token → room resolution, outcomes → OCS. */
 import { currentUser, type AppContext } from "../lib/context";
 import { sha256Hex } from "../lib/crypto";
 import { OcsError } from "../lib/errors";
 import { resolveToken, roomStub } from "../room/directory";
-import type { Caller } from "../room/outcome";
+import type { Caller, Outcome } from "../room/outcome";
 
 export const TALK_V4 = "/ocs/v2.php/apps/spreed/api/v4";
+export const TALK_V1 = "/ocs/v2.php/apps/spreed/api/v1";
 const TAB_ID = /^[A-Za-z0-9]{64}$/;
 
 export async function talkCaller(c: AppContext): Promise<Caller> {
@@ -21,5 +22,25 @@ export async function talkCaller(c: AppContext): Promise<Caller> {
 export async function roomByToken(c: AppContext, token: string) {
   const found = await resolveToken(c.env, token);
   if (!found) throw new OcsError(404, []);
-  return { ...found, stub: roomStub(c.env, found.id) };
+  return { ...found, token, stub: roomStub(c.env, found.id) };
+}
+
+/** The room and the acting caller, the two things every room endpoint starts from. */
+export async function talkRoom(c: AppContext, token: string | undefined) {
+  const room = await roomByToken(c, token ?? "");
+  return { ...room, caller: await talkCaller(c) };
+}
+
+/**
+ * The value of a room operation, or the OCS error it stands for. Not found and missing moderator
+ * rights answer with empty data, as the reference's middleware does; every other failure names
+ * its reason as `{error}`. RPC wraps results in Disposable, which defeats union narrowing, hence
+ * the cast back to the declared type.
+ */
+export function unwrap<T>(result: Outcome<T>): T {
+  const outcome = result as Outcome<T>;
+  if (outcome.ok) return outcome.value;
+  if (outcome.status === 404 || (outcome.status === 403 && outcome.reason === "moderator")) throw new OcsError(outcome.status, []);
+  if (outcome.data !== undefined) throw new OcsError(outcome.status, outcome.data);
+  throw new OcsError(outcome.status, { error: outcome.reason });
 }

@@ -23,6 +23,8 @@ export interface RoomFacts {
   lastActivity: number;
   objectType: string;
   objectId: string;
+  activeUsers: number;
+  activeGuests: number;
 }
 
 export interface MemberFacts {
@@ -53,6 +55,8 @@ export interface ConversationContext {
   isUser: boolean;
   sipConfigured: boolean;
   defaultGroupNotification: number;
+  /** `includeLastMessage=false` leaves `lastMessage` out. */
+  includeLastMessage?: boolean;
 }
 
 export function resolvedNotificationLevel(level: number, roomType: number, actorType: string, groupDefault: number): number {
@@ -92,6 +96,8 @@ export function conversation(ctx: ConversationContext) {
     isArchived: false,
     isImportant: false,
     isSensitive: false,
+    // There is no chat, so there is never a last message: "empty", as the reference sends it.
+    ...(ctx.includeLastMessage === false ? {} : { lastMessage: [] as never[] }),
   };
 
   if (!member) {
@@ -111,6 +117,9 @@ export function conversation(ctx: ConversationContext) {
       attendeePermissions: 0,
       defaultPermissions: 0,
       participantFlags: session?.inCall ?? 0,
+      participantInCall: (session?.inCall ?? 0) !== 0,
+      count: listable ? room.activeUsers : 0,
+      numGuests: listable ? room.activeGuests : 0,
       readOnly: room.readOnly,
       listable: room.listable,
       lastPing: session?.lastPing ?? 0,
@@ -153,6 +162,9 @@ export function conversation(ctx: ConversationContext) {
     attendeePermissions: member.permissions,
     defaultPermissions: room.defaultPermissions,
     participantFlags: session?.inCall ?? 0,
+    participantInCall: (session?.inCall ?? 0) !== 0,
+    count: room.activeUsers,
+    numGuests: room.activeGuests,
     readOnly: room.readOnly,
     listable: room.listable,
     lastPing: session?.lastPing ?? 0,

@@ -1,0 +1,258 @@
+/**
+ * Talk participants (seed 002 and reference §6.2): list, add, remove, leave for good, promote and
+ * demote, attendee permissions, resending email invitations and guest display names.
+ */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
+import { database } from "../db/client";
+import { queueEmails } from "../db/outbox";
+import { findGroup, findUserByLogin, findUsersByIds, groupMemberIds } from "../db/users";
+import { config } from "../lib/config";
+import { currentUser, type AppContext, type AppEnv } from "../lib/context";
+import { sha256Hex } from "../lib/crypto";
+import { OcsError, ocsFail } from "../lib/errors";
+import { ocsBool, ocsInt, ocsRoute } from "../lib/route";
+import { forgetToken } from "../room/directory";
+import type { Outcome } from "../room/outcome";
+import { effectivePermissions, isLoggedInModeratorType, MAX_CUSTOM, type PermissionMethod } from "../room/permissions";
+import type { CallerView, ParticipantList } from "../room/room";
+import { ParticipantType, type Attendee, type NewMember, type RoomMeta } from "../room/types";
+import { talkRoom, TALK_V1, TALK_V4, unwrap } from "./context";
+import { presentView } from "./present";
+
+const TAGS = ["Talk participants"];
+const SOURCES = ["users", "groups", "emails", "circles", "teams"] as const;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** One entry of `GET …/participants` (reference §4.1). */
+export function participantObject(list: ParticipantList, attendee: Attendee, token: string) {
+  const sessions = list.sessions.filter((s) => s.attendeeId === attendee.id);
+  const seesPrivate = isLoggedInModeratorType(list.self.participantType) || list.self.id === attendee.id;
+  return {
+    roomToken: token,
+    attendeeId: attendee.id,
+    actorType: attendee.actorType,
+    actorId: attendee.actorId,
+    displayName: attendee.displayName,
+    participantType: attendee.participantType,
+    inCall: sessions.reduce((flags, s) => flags | s.inCall, 0),
+    lastPing: sessions.reduce((last, s) => Math.max(last, s.lastPing), 0),
+    sessionIds: sessions.map((s) => s.id),
+    permissions: effectivePermissions(attendee.participantType, attendee.permissions, list.meta.defaultPermissions),
+    attendeePermissions: attendee.permissions,
+    attendeePin: seesPrivate && list.meta.sipEnabled !== 0 ? attendee.pin : "",
+    ...(attendee.actorType === "emails" && seesPrivate ? { invitedActorId: attendee.invitedEmail } : {}),
+  };
+}
+
+/** The permission change method: `method` as clients send it, `mode` as the seed names it. */
+function permissionMethod(p: { method?: string; mode?: string }): PermissionMethod {
+  const method = p.method ?? p.mode;
+  if (method !== "set" && method !== "add" && method !== "remove") throw ocsFail(400, "method");
+  return method;
+}
+
+function permissionValue(value: number): number {
+  if (value < 0 || value > MAX_CUSTOM) throw ocsFail(400, "value");
+  return value;
+}
+
+const PermissionParams = z.object({ method: z.string().max(16).optional(), mode: z.string().max(16).optional(), permissions: ocsInt() });
+const AttendeeParams = z.object({ attendeeId: ocsInt() });
+
+/** Resolves `newParticipant` of the given source into the attendees to add. */
+async function newMembers(c: AppContext, source: string, target: string): Promise<NewMember[]> {
+  const db = database(c.env);
+  if (source === "users") {
+    const user = await findUserByLogin(db, target);
+    if (!user) throw ocsFail(404, "new-participant");
+    return [{ actorType: "users", actorId: user.userid, displayName: user.displayName, participantType: ParticipantType.User, userUuid: user.id }];
+  }
+  if (source === "groups") {
+    const group = await findGroup(db, target);
+    if (!group) throw ocsFail(404, "new-participant");
+    const members = await findUsersByIds(db, await groupMemberIds(db, group.id));
+    return [
+      { actorType: "groups", actorId: group.id, displayName: group.displayName, participantType: ParticipantType.User },
+      ...members.map((u) => ({ actorType: "users" as const, actorId: u.userid, displayName: u.displayName, participantType: ParticipantType.User, userUuid: u.id })),
+    ];
+  }
+  if (source === "emails") {
+    const email = target.trim().toLowerCase();
+    if (!EMAIL.test(email)) throw ocsFail(400, "email");
+    // The address is not the actor id: other participants see a hash, moderators the address.
+    const actorId = await sha256Hex(`email:${email}`);
+    return [{ actorType: "emails", actorId, displayName: "", participantType: ParticipantType.Guest, invitedEmail: email }];
+  }
+  // Teams (circles) are not available in EdgeTalk; the capability is not advertised.
+  throw ocsFail(400, "source");
+}
+
+/** Queues one invitation email per email invitee. */
+async function queueInvitations(c: AppContext, meta: RoomMeta, invitees: Attendee[]): Promise<void> {
+  const base = config(c.env).publicUrl || new URL(c.req.url).origin;
+  const inviter = currentUser(c);
+  await queueEmails(
+    database(c.env),
+    invitees.map((a) => ({
+      recipient: a.invitedEmail,
+      template: "talk.invitation",
+      payload: { roomToken: meta.token, roomName: meta.name, invitedBy: inviter?.displayName ?? "", link: `${base}/index.php/call/${meta.token}` },
+    })),
+  );
+}
+
+export function registerTalkParticipantRoutes(app: OpenAPIHono<AppEnv>) {
+  const room = `${TALK_V4}/room/{token}`;
+
+  ocsRoute(
+    app,
+    {
+      method: "get",
+      path: `${room}/participants`,
+      summary: "List the participants",
+      tags: TAGS,
+      auth: "public",
+      params: z.object({ includeStatus: ocsBool().optional() }),
+    },
+    async (c, _p, path) => {
+      const r = await talkRoom(c, path.token);
+      const list = unwrap((await r.stub.participants(r.caller)) as Outcome<ParticipantList>);
+      return { data: list.attendees.map((a) => participantObject(list, a, r.token)) };
+    },
+  );
+
+  ocsRoute(
+    app,
+    {
+      method: "post",
+      path: `${room}/participants`,
+      summary: "Add a user, group or email invitee",
+      tags: TAGS,
+      auth: "user",
+      params: z.object({ newParticipant: z.string().min(1).max(255), source: z.string().max(32).optional() }),
+    },
+    async (c, p, path) => {
+      const source = p.source === "teams" ? "circles" : (p.source ?? "users");
+      if (!(SOURCES as readonly string[]).includes(source)) throw ocsFail(400, "source");
+      const r = await talkRoom(c, path.token);
+      // Access first (404/403 before 404 new-participant), then resolve the invitee.
+      const view = (await r.stub.view(r.caller)) as CallerView | null;
+      if (!view?.attendee) throw new OcsError(404, []);
+      if (!isLoggedInModeratorType(view.attendee.participantType)) throw new OcsError(403, []);
+      const members = await newMembers(c, source, p.newParticipant);
+      const added = unwrap(await r.stub.addParticipants(r.caller, members));
+      await queueInvitations(c, view.meta, added.invited);
+      return { data: added.typeChanged ? { type: added.type } : [] };
+    },
+  );
+
+  ocsRoute(
+    app,
+    { method: "delete", path: `${room}/attendees`, summary: "Remove an attendee", tags: TAGS, auth: "public", params: AttendeeParams },
+    async (c, p, path) => {
+      const r = await talkRoom(c, path.token);
+      if (unwrap(await r.stub.removeAttendee(r.caller, p.attendeeId)).roomDeleted) forgetToken(r.token);
+      return { data: null };
+    },
+  );
+
+  ocsRoute(app, { method: "delete", path: `${room}/participants/self`, summary: "Leave a conversation for good", tags: TAGS, auth: "user" }, async (c, _p, path) => {
+    const r = await talkRoom(c, path.token);
+    if (unwrap(await r.stub.removeSelf(r.caller)).roomDeleted) forgetToken(r.token);
+    return { data: null };
+  });
+
+  ocsRoute(
+    app,
+    { method: "post", path: `${room}/moderators`, summary: "Promote to moderator", tags: TAGS, auth: "public", params: AttendeeParams },
+    async (c, p, path) => {
+      const r = await talkRoom(c, path.token);
+      unwrap(await r.stub.promote(r.caller, p.attendeeId));
+      return { data: null };
+    },
+  );
+
+  ocsRoute(
+    app,
+    { method: "delete", path: `${room}/moderators`, summary: "Demote a moderator", tags: TAGS, auth: "public", params: AttendeeParams },
+    async (c, p, path) => {
+      const r = await talkRoom(c, path.token);
+      unwrap(await r.stub.demote(r.caller, p.attendeeId));
+      return { data: null };
+    },
+  );
+
+  ocsRoute(
+    app,
+    {
+      method: "put",
+      path: `${room}/attendees/permissions`,
+      summary: "Set, add or remove permissions of one attendee",
+      tags: TAGS,
+      auth: "public",
+      params: PermissionParams.extend({ attendeeId: ocsInt() }),
+    },
+    async (c, p, path) => {
+      const method = permissionMethod(p);
+      const value = permissionValue(p.permissions);
+      const r = await talkRoom(c, path.token);
+      const list = unwrap((await r.stub.setAttendeePermissions(r.caller, p.attendeeId, method, value)) as Outcome<ParticipantList>);
+      return { data: list.attendees.map((a) => participantObject(list, a, r.token)) };
+    },
+  );
+
+  ocsRoute(
+    app,
+    {
+      method: "put",
+      path: `${room}/attendees/permissions/all`,
+      summary: "Set, add or remove permissions of every attendee",
+      tags: TAGS,
+      auth: "public",
+      params: PermissionParams,
+    },
+    async (c, p, path) => {
+      const method = permissionMethod(p);
+      const value = permissionValue(p.permissions);
+      const r = await talkRoom(c, path.token);
+      const view = unwrap((await r.stub.setAllPermissions(r.caller, method, value)) as Outcome<CallerView>);
+      return { data: await presentView(c.env, view, r.serial, currentUser(c)?.userid) };
+    },
+  );
+
+  ocsRoute(
+    app,
+    {
+      method: "post",
+      path: `${room}/participants/resend-invitations`,
+      summary: "Resend invitation emails",
+      tags: TAGS,
+      auth: "user",
+      params: z.object({ attendeeId: ocsInt().nullable().optional() }),
+    },
+    async (c, p, path) => {
+      const r = await talkRoom(c, path.token);
+      const targets = unwrap(await r.stub.invitationTargets(r.caller, p.attendeeId ?? null));
+      await queueInvitations(c, targets.meta, targets.invitees);
+      return { data: null };
+    },
+  );
+
+  ocsRoute(
+    app,
+    {
+      method: "post",
+      path: `${TALK_V1}/guest/{token}/name`,
+      summary: "Set the display name as a guest",
+      tags: TAGS,
+      auth: "public",
+      params: z.object({ displayName: z.string().max(255) }),
+    },
+    async (c, p, path) => {
+      const r = await talkRoom(c, path.token);
+      unwrap(await r.stub.setGuestName(r.caller, p.displayName.trim()));
+      return { data: null };
+    },
+  );
+}

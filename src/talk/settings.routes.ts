@@ -1,0 +1,114 @@
+/**
+ * Talk conversation settings (seed 003 and reference §6.1): rename, delete, public/private,
+ * read-only, password, favourites, notification level and the room's default permissions.
+ * Each endpoint validates its input here and leaves access checks to the room Durable Object.
+ */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
+import { config } from "../lib/config";
+import { currentUser, type AppContext, type AppEnv } from "../lib/context";
+import { hashPassword, seal } from "../lib/crypto";
+import { ocsFail } from "../lib/errors";
+import { ocsInt, ocsRoute } from "../lib/route";
+import { forgetToken } from "../room/directory";
+import { MAX_CUSTOM } from "../room/permissions";
+import type { Outcome } from "../room/outcome";
+import type { CallerView } from "../room/room";
+import { talkRoom, TALK_V4, unwrap } from "./context";
+import { presentView } from "./present";
+
+const TAGS = ["Talk conversations"];
+/** Seed 003: a new name has 1–200 characters (after trimming; multibyte aware). */
+export const RENAME_MAX_LENGTH = 200;
+
+type RoomRef = Awaited<ReturnType<typeof talkRoom>>;
+
+/** Runs one room operation and answers with the caller's fresh conversation object. */
+async function conversationAfter(c: AppContext, token: string | undefined, op: (room: RoomRef) => Promise<unknown>) {
+  const room = await talkRoom(c, token);
+  const view = unwrap((await op(room)) as Outcome<CallerView>);
+  return { data: await presentView(c.env, view, room.serial, currentUser(c)?.userid) };
+}
+
+export function registerTalkSettingsRoutes(app: OpenAPIHono<AppEnv>) {
+  const room = `${TALK_V4}/room/{token}`;
+
+  ocsRoute(
+    app,
+    { method: "put", path: room, summary: "Rename a conversation", tags: TAGS, auth: "public", params: z.object({ roomName: z.string().max(4000) }) },
+    async (c, p, path) => {
+      const name = p.roomName.trim();
+      const length = [...name].length;
+      if (length === 0 || length > RENAME_MAX_LENGTH) throw ocsFail(400, "value");
+      return conversationAfter(c, path.token, (r) => r.stub.rename(r.caller, name));
+    },
+  );
+
+  ocsRoute(app, { method: "delete", path: room, summary: "Delete a conversation", tags: TAGS, auth: "public" }, async (c, _p, path) => {
+    const r = await talkRoom(c, path.token);
+    unwrap(await r.stub.destroy(r.caller));
+    forgetToken(r.token);
+    return { data: null };
+  });
+
+  ocsRoute(app, { method: "post", path: `${room}/public`, summary: "Allow guests (make public)", tags: TAGS, auth: "user" }, async (c, _p, path) =>
+    conversationAfter(c, path.token, (r) => r.stub.setPublic(r.caller, true)),
+  );
+
+  ocsRoute(app, { method: "delete", path: `${room}/public`, summary: "Disallow guests (make private)", tags: TAGS, auth: "user" }, async (c, _p, path) =>
+    conversationAfter(c, path.token, (r) => r.stub.setPublic(r.caller, false)),
+  );
+
+  ocsRoute(
+    app,
+    { method: "put", path: `${room}/read-only`, summary: "Set read-only", tags: TAGS, auth: "user", params: z.object({ state: ocsInt() }) },
+    async (c, p, path) => {
+      if (p.state !== 0 && p.state !== 1) throw ocsFail(400, "value");
+      return conversationAfter(c, path.token, (r) => r.stub.setReadOnly(r.caller, p.state));
+    },
+  );
+
+  ocsRoute(
+    app,
+    { method: "put", path: `${room}/password`, summary: "Set or remove the password", tags: TAGS, auth: "public", params: z.object({ password: z.string().max(1024) }) },
+    async (c, p, path) => {
+      const password = p.password === "" ? null : { hash: await hashPassword(p.password), sealed: await seal(config(c.env).secret, p.password) };
+      return conversationAfter(c, path.token, (r) => r.stub.setPassword(r.caller, password));
+    },
+  );
+
+  ocsRoute(app, { method: "post", path: `${room}/favorite`, summary: "Add to favorites", tags: TAGS, auth: "user" }, async (c, _p, path) =>
+    conversationAfter(c, path.token, (r) => r.stub.setFavorite(r.caller, true)),
+  );
+
+  ocsRoute(app, { method: "delete", path: `${room}/favorite`, summary: "Remove from favorites", tags: TAGS, auth: "user" }, async (c, _p, path) =>
+    conversationAfter(c, path.token, (r) => r.stub.setFavorite(r.caller, false)),
+  );
+
+  ocsRoute(
+    app,
+    { method: "post", path: `${room}/notify`, summary: "Set the notification level", tags: TAGS, auth: "user", params: z.object({ level: ocsInt() }) },
+    async (c, p, path) => {
+      if (p.level < 1 || p.level > 3) throw ocsFail(400, "level");
+      return conversationAfter(c, path.token, (r) => r.stub.setNotificationLevel(r.caller, p.level));
+    },
+  );
+
+  ocsRoute(
+    app,
+    {
+      method: "put",
+      path: `${room}/permissions/{mode}`,
+      summary: "Set the conversation's default permissions",
+      tags: TAGS,
+      auth: "public",
+      params: z.object({ permissions: ocsInt() }),
+    },
+    async (c, p, path) => {
+      // `call` permissions were removed in Talk 20; only the room default remains.
+      if (path.mode !== "default") throw ocsFail(400, "mode");
+      if (p.permissions < 0 || p.permissions > MAX_CUSTOM) throw ocsFail(400, "value");
+      return conversationAfter(c, path.token, (r) => r.stub.setDefaultPermissions(r.caller, p.permissions));
+    },
+  );
+}

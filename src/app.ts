@@ -11,6 +11,7 @@ import { readOcsParams } from "./lib/route";
 import { ocsFormat, ocsMeta, renderOcs } from "./ocs/envelope";
 import { registerOidcRoutes } from "./auth/oidc.routes";
 import { registerOpenTalkAuthRoutes } from "./opentalk/auth.routes";
+import { registerOpenTalkUserRoutes } from "./opentalk/users.routes";
 import { registerTalkRoomRoutes } from "./talk/rooms.routes";
 import { registerTalkParticipantRoutes } from "./talk/participants.routes";
 import { registerTalkSessionRoutes } from "./talk/sessions.routes";
@@ -44,6 +45,7 @@ export function createApp() {
   registerCloudRoutes(app);
   registerOidcRoutes(app);
   registerOpenTalkAuthRoutes(app);
+  registerOpenTalkUserRoutes(app);
   registerTalkRoomRoutes(app);
   registerTalkSettingsRoutes(app);
   registerTalkSessionRoutes(app);

@@ -170,6 +170,28 @@ export const emailOutbox = sqliteTable(
   (t) => [index("email_outbox_pending").on(t.sentAt)],
 );
 
+/**
+ * OpenTalk tariffs: quotas plus the modules and features a tariff switches off. Users point at one
+ * through `users.tariff_id`; users without one (or with a dangling id) get the default tariff.
+ */
+export const tariffs = sqliteTable(
+  "tariffs",
+  {
+    id: text("id").primaryKey(), // UUID
+    name: text("name").notNull(),
+    /** Quota name → limit, e.g. `room_participant_limit`, `room_time_limit_secs`, `max_storage`. */
+    quotas: text("quotas", { mode: "json" }).$type<Record<string, number>>().notNull().default({}),
+    /** Module ids switched off for this tariff. */
+    disabledModules: text("disabled_modules", { mode: "json" }).$type<string[]>().notNull().default([]),
+    /** `module::feature` ids switched off for this tariff. */
+    disabledFeatures: text("disabled_features", { mode: "json" }).$type<string[]>().notNull().default([]),
+    createdAt: integer("created_at").notNull().default(now),
+    updatedAt: integer("updated_at").notNull().default(now),
+  },
+  (t) => [uniqueIndex("tariffs_name").on(t.name)],
+);
+
 export type UserRow = typeof users.$inferSelect;
+export type TariffRow = typeof tariffs.$inferSelect;
 export type RoomRow = typeof rooms.$inferSelect;
 export type RoomMemberRow = typeof roomMembers.$inferSelect;

@@ -1,5 +1,5 @@
 /** Users, groups and app passwords in D1. */
-import { and, eq, inArray, like, or } from "drizzle-orm";
+import { and, count, desc, eq, inArray, like, or, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { appPasswords, groupMembers, groups, users, type UserRow } from "./schema";
 
@@ -107,4 +107,37 @@ export async function updateUser(db: Db, id: string, fields: Partial<Omit<UserRo
     .where(eq(users.id, id))
     .returning();
   return row;
+}
+
+/** One page of all users, newest id first as the reference orders them, and the total count. */
+export async function listUsersPage(db: Db, limit: number, offset: number): Promise<{ rows: UserRow[]; total: number }> {
+  const [rows, [totals]] = await Promise.all([
+    db.select().from(users).orderBy(desc(users.id)).limit(limit).offset(offset),
+    db.select({ total: count() }).from(users),
+  ]);
+  return { rows, total: totals?.total ?? 0 };
+}
+
+/**
+ * Autocomplete: users whose display name, "first last" name or e-mail contains `term`
+ * (case-insensitive), display names that start with it first.
+ */
+export async function findUsersByNameOrEmail(db: Db, term: string, limit: number): Promise<UserRow[]> {
+  const needle = term.trim().toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`);
+  if (!needle) return [];
+  const contains = `%${needle}%`;
+  const displayName = sql`lower(${users.displayName})`;
+  const fullName = sql`lower(${users.firstname} || ' ' || ${users.lastname})`;
+  return db
+    .select()
+    .from(users)
+    .where(
+      or(
+        sql`${displayName} like ${contains} escape '\\'`,
+        sql`${fullName} like ${contains} escape '\\'`,
+        sql`lower(${users.email}) like ${contains} escape '\\'`,
+      ),
+    )
+    .orderBy(sql`${displayName} like ${`${needle}%`} escape '\\' desc`, displayName, users.id)
+    .limit(limit);
 }

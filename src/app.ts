@@ -13,7 +13,11 @@ import { registerOidcRoutes } from "./auth/oidc.routes";
 import { registerOpenTalkAuthRoutes } from "./opentalk/auth.routes";
 import { registerOpenTalkUserRoutes } from "./opentalk/users.routes";
 import { registerTalkRoomRoutes } from "./talk/rooms.routes";
+import { registerNotificationRoutes } from "./cloud/notifications.routes";
+import { registerTalkCallRoutes } from "./talk/calls.routes";
 import { registerTalkParticipantRoutes } from "./talk/participants.routes";
+import { registerTalkSignalingRoutes } from "./talk/signaling.routes";
+import { registerTalkWebinarRoutes } from "./talk/webinar.routes";
 import { registerTalkSessionRoutes } from "./talk/sessions.routes";
 import { registerTalkSettingsRoutes } from "./talk/settings.routes";
 
@@ -50,6 +54,10 @@ export function createApp() {
   registerTalkSettingsRoutes(app);
   registerTalkSessionRoutes(app);
   registerTalkParticipantRoutes(app);
+  registerTalkCallRoutes(app);
+  registerTalkWebinarRoutes(app);
+  registerTalkSignalingRoutes(app);
+  registerNotificationRoutes(app);
   registerDocs(app);
   return app;
 }

@@ -83,7 +83,7 @@ describe("creating conversations", () => {
   });
 });
 
-describe("getting and joining conversations", () => {
+describe("getting a conversation", () => {
   it("shows public rooms to non-members as a skeleton and hides group rooms", async () => {
     const alice = await createUser("alice");
     const stranger = await createUser("stranger");
@@ -99,58 +99,6 @@ describe("getting and joining conversations", () => {
     expect(own.data).toMatchObject({ name: "Private", participantType: 1 });
   });
 
-  it("joins as a member, a self-joined user and a stable guest", async () => {
-    const alice = await createUser("alice");
-    const bob = await createUser("bob");
-    const pub = await ocs("POST", `${V4}/room`, { auth: alice, body: { roomType: 3, roomName: "Webinar" } });
-    const token = pub.data.token;
-
-    const aliceJar = new CookieJar();
-    const joined = await ocs("POST", `${V4}/room/${token}/participants/active`, { auth: alice, jar: aliceJar });
-    expect(joined.status).toBe(200);
-    expect(joined.data.sessionId).toMatch(/^[A-Za-z0-9]{255}$/);
-    expect(joined.data).toMatchObject({ participantType: 1, participantFlags: 0 });
-    expect(joined.data.lastPing).toBeGreaterThan(0);
-    // The session is bound to the cookie: a GET with the same cookie sees it.
-    const again = await ocs("GET", `${V4}/room/${token}`, { auth: alice, jar: aliceJar });
-    expect(again.data.sessionId).toBe(joined.data.sessionId);
-
-    const selfJoined = await ocs("POST", `${V4}/room/${token}/participants/active`, { auth: bob, jar: new CookieJar() });
-    expect(selfJoined.data).toMatchObject({ participantType: 5, actorType: "users", actorId: bob.user });
-
-    const guestJar = new CookieJar();
-    const guest = await ocs("POST", `${V4}/room/${token}/participants/active`, { jar: guestJar });
-    expect(guest.status).toBe(200);
-    expect(guest.data).toMatchObject({ participantType: 4, actorType: "guests", permissions: 246 });
-    expect(guest.data.actorId).toMatch(/^[0-9a-f]{40}$/);
-    const rejoin = await ocs("POST", `${V4}/room/${token}/participants/active`, { jar: guestJar, body: { force: true } });
-    expect(rejoin.data.actorId).toBe(guest.data.actorId);
-    expect(rejoin.data.attendeeId).toBe(guest.data.attendeeId);
-    expect(rejoin.data.sessionId).not.toBe(guest.data.sessionId);
-
-    const left = await ocs("DELETE", `${V4}/room/${token}/participants/active`, { jar: guestJar });
-    expect(left.status).toBe(200);
-    expect(left.data).toBeNull();
-    const after = await ocs("GET", `${V4}/room/${token}`, { jar: guestJar });
-    expect(after.data).toMatchObject({ sessionId: "0", participantType: 4, attendeeId: 0 });
-  });
-
-  it("keeps guests out of group rooms and checks the password of public rooms", async () => {
-    const alice = await createUser("alice");
-    const grp = await ocs("POST", `${V4}/room`, { auth: alice, body: { roomType: 2, roomName: "Members only" } });
-    expect((await ocs("POST", `${V4}/room/${grp.data.token}/participants/active`, { jar: new CookieJar() })).status).toBe(404);
-    const pub = await ocs("POST", `${V4}/room`, { auth: alice, body: { roomType: 3, roomName: "Locked", password: "sesame-42" } });
-    expect(pub.data.hasPassword).toBe(true);
-    const wrong = await ocs("POST", `${V4}/room/${pub.data.token}/participants/active`, { jar: new CookieJar(), body: { password: "nope" } });
-    expect(wrong.status).toBe(403);
-    expect(wrong.data).toEqual({ error: "password" });
-    const right = await ocs("POST", `${V4}/room/${pub.data.token}/participants/active`, { jar: new CookieJar(), body: { password: "sesame-42" } });
-    expect(right.status).toBe(200);
-    const badForce = await ocs("POST", `${V4}/room/${pub.data.token}/participants/active`, { jar: new CookieJar(), body: { force: "maybe" } });
-    expect(badForce.status).toBe(400);
-    expect((await ocs("POST", `${V4}/room/nosuchtoken/participants/active`, { jar: new CookieJar() })).status).toBe(404);
-    expect((await ocs("DELETE", `${V4}/room/nosuchtoken/participants/active`, { jar: new CookieJar() })).status).toBe(200);
-  });
 });
 
 /** Alice owns a group room with Bob as a plain member; Carol is a stranger. */

@@ -171,6 +171,28 @@ export const emailOutbox = sqliteTable(
 );
 
 /**
+ * Notifications for the Nextcloud notifications API (what Talk clients poll for call rings and
+ * "call started" alerts). One row per recipient.
+ */
+export const notifications = sqliteTable(
+  "notifications",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    app: text("app").notNull(),
+    objectType: text("object_type").notNull(),
+    objectId: text("object_id").notNull(),
+    subject: text("subject").notNull(),
+    /** JSON: what the message needs (room name, who called…). */
+    parameters: text("parameters").notNull().default("{}"),
+    createdAt: integer("created_at").notNull().default(now),
+  },
+  (t) => [index("notifications_user").on(t.userId, t.id)],
+);
+
+/**
  * OpenTalk tariffs: quotas plus the modules and features a tariff switches off. Users point at one
  * through `users.tariff_id`; users without one (or with a dangling id) get the default tariff.
  */

@@ -9,7 +9,7 @@ export class OcsError extends Error {
     readonly status: number,
     readonly data: unknown = [],
     message = "",
-    readonly statuscode: number = status,
+    readonly statuscode: number = status === 401 ? 997 : status,
     readonly headers: Record<string, string> = {},
   ) {
     super(message);

@@ -3,11 +3,15 @@ import { eq } from "drizzle-orm";
 import { database } from "../db/client";
 import { rooms } from "../db/schema";
 import { LOWER_ALNUM, randomString } from "../lib/crypto";
+import { sipDigits } from "./calls";
 
 export const TALK_TOKEN_LENGTH = 12;
+export const SIP_TOKEN_LENGTH = 10;
 const RESERVED_TOKENS = new Set(["settings", "backend"]);
 
-export function newRoomToken(): string {
+/** A new room token; SIP-compatible digits (10, no leading 0, no repeats) when SIP dial-in is configured. */
+export function newRoomToken(sipCompatible = false): string {
+  if (sipCompatible) return sipDigits(SIP_TOKEN_LENGTH);
   for (;;) {
     const token = randomString(TALK_TOKEN_LENGTH, LOWER_ALNUM);
     if (!RESERVED_TOKENS.has(token)) return token;

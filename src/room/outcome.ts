@@ -4,6 +4,9 @@
  */
 export type Outcome<T> = { ok: true; value: T } | { ok: false; status: number; reason: string; data?: unknown };
 
+/** Reason of a failure because the caller lacks the role an operation needs (not a rule about its target). */
+export const FORBIDDEN = "forbidden";
+
 export const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
 export const fail = (status: number, reason: string, data?: unknown): Outcome<never> => ({ ok: false, status, reason, data });
 

@@ -9,8 +9,16 @@
 import { DurableObject } from "cloudflare:workers";
 import { IndexSync } from "./index-sync";
 import { migrate } from "./schema";
-import { fail, ok, type Caller, type Outcome } from "./outcome";
+import { fail, FORBIDDEN, ok, type Caller, type Outcome } from "./outcome";
 import { attendeeFromRow, META_COLUMNS, metaFromRow, sessionFromRow } from "./store";
+import {
+  allowedCallFlags,
+  CALL_PING_SECONDS,
+  isSipCompatibleToken,
+  PIN_LENGTH,
+  sipDigits,
+  USERS_IN_ROOM_SECONDS,
+} from "./calls";
 import {
   effectivePermissions,
   heldInLobby,
@@ -18,6 +26,7 @@ import {
   isLoggedInModeratorType,
   isModeratorType,
   modifyPermissions,
+  Permission,
   type PermissionMethod,
 } from "./permissions";
 import { ParticipantType, RoomType, type Attendee, type NewMember, type RoomInit, type RoomMeta, type RoomSnapshot, type Session } from "./types";
@@ -45,6 +54,47 @@ export interface ParticipantList {
   sessions: Session[];
 }
 
+/** One session in the call (Talk `GET /call/{token}`). */
+export interface CallPeer {
+  actorType: string;
+  actorId: string;
+  displayName: string;
+  lastPing: number;
+  sessionId: string;
+}
+
+/** A call join; when it started the call, the users to tell about it. */
+export interface CallStart {
+  started: boolean;
+  roomName: string;
+  notify: { actorId: string; userUuid: string }[];
+}
+
+/** One entry of internal signaling's `usersInRoom`. */
+export interface SignalingUser {
+  userId: string;
+  roomId: number;
+  lastPing: number;
+  sessionId: string;
+  inCall: number;
+  participantPermissions: number;
+}
+
+/** What a long-poll returns: queued messages (JSON strings) and who is in the room. */
+export interface SignalingPull {
+  messages: string[];
+  usersInRoom: SignalingUser[];
+}
+
+/** A message a client posts to internal signaling: its own session id and the encoded payload. */
+export interface SignalingPost {
+  sessionId: string;
+  fn: string;
+}
+
+/** How long a signaling long-poll waits for something to deliver (reference §7.2). */
+export const SIGNALING_WAIT_MS = 30_000;
+
 /** Whether removing an attendee took the whole room with it (its last member left). */
 export interface Removal {
   roomDeleted: boolean;
@@ -71,6 +121,8 @@ export class Room extends DurableObject<Env> {
   /** Changes whenever the object is (re)constructed; lets tests prove an eviction happened. */
   private readonly nonce = crypto.randomUUID();
   private readonly index: IndexSync;
+  /** Long-polls waiting for signaling, by session id: calling one ends that wait. */
+  private readonly waiters = new Map<string, () => void>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -179,7 +231,7 @@ export class Room extends DurableObject<Env> {
     if (previous && !options.force && previous.inCall !== 0) {
       return fail(409, "conflict", { sessionId: previous.id, inCall: previous.inCall, lastPing: previous.lastPing });
     }
-    if (previous) this.sql.exec("DELETE FROM sessions WHERE id = ?", previous.id);
+    if (previous) this.deleteSession(previous.id);
     const attendee = this.callerAttendee(caller, previous) ?? this.createCallerAttendee(caller, meta, guestActorId);
     const now = nowSeconds();
     this.sql.exec(
@@ -195,7 +247,7 @@ export class Room extends DurableObject<Env> {
     if (!this.meta) return;
     const session = this.callerSession(caller);
     if (!session) return;
-    this.sql.exec("DELETE FROM sessions WHERE id = ?", session.id);
+    this.deleteSession(session.id);
     this.dropTransientAttendee(session.attendeeId);
     await this.sessionsChanged();
   }
@@ -206,13 +258,24 @@ export class Room extends DurableObject<Env> {
     const cutoff = nowSeconds() - SESSION_KILL_SECONDS;
     const stale = this.sql.exec("SELECT id, attendee_id FROM sessions WHERE last_ping < ?", cutoff).toArray();
     for (const row of stale) {
-      this.sql.exec("DELETE FROM sessions WHERE id = ?", row.id);
+      this.deleteSession(row.id as string);
       this.dropTransientAttendee(row.attendee_id as number);
+    }
+    let dirty = this.recomputeCall() || stale.length > 0;
+    if (this.meta.lobbyTimer > 0 && this.meta.lobbyTimer <= nowSeconds()) {
+      // The webinar starts: the lobby opens by itself at its time.
+      this.meta.lobbyState = 0;
+      this.meta.lobbyTimer = 0;
+      dirty = true;
     }
     const live = this.liveCounts();
     if (live.activeUsers !== this.meta.activeUsers || live.activeGuests !== this.meta.activeGuests) {
       Object.assign(this.meta, live);
+      dirty = true;
+    }
+    if (dirty) {
       this.saveMeta();
+      this.wakeAll();
     }
     await this.armAlarm();
     await this.index.flush();
@@ -473,6 +536,207 @@ export class Room extends DurableObject<Env> {
   }
 
   // -------------------------------------------------------------------------------------------
+  // RPC: calls
+
+  /** Sessions in the call that pinged recently (participants; not read-only, not in the lobby). */
+  async callPeers(caller: Caller): Promise<Outcome<CallPeer[]>> {
+    const access = this.callAccess(caller, { session: false });
+    if (!access.ok) return access;
+    const rows = this.sql
+      .exec(
+        `SELECT s.id, s.last_ping, a.actor_type, a.actor_id, a.display_name FROM sessions s JOIN attendees a ON a.id = s.attendee_id
+         WHERE s.in_call != 0 AND s.last_ping >= ? ORDER BY s.created_at`,
+        nowSeconds() - CALL_PING_SECONDS,
+      )
+      .toArray();
+    return ok(
+      rows.map((r) => ({
+        actorType: r.actor_type as string,
+        actorId: r.actor_id as string,
+        displayName: r.display_name as string,
+        lastPing: r.last_ping as number,
+        sessionId: r.id as string,
+      })),
+    );
+  }
+
+  /**
+   * Joins the call with the given flags. Starting a call (none running) needs the start-call
+   * permission; audio and video bits the caller may not publish are dropped.
+   */
+  async joinCall(caller: Caller, flags: number): Promise<Outcome<CallStart>> {
+    const access = this.callAccess(caller, { session: true });
+    if (!access.ok) return access;
+    const { attendee, session, meta } = access.value;
+    const permissions = effectivePermissions(attendee.participantType, attendee.permissions, meta.defaultPermissions);
+    const running = this.callRunning();
+    if (!running && (permissions & Permission.StartCall) === 0) return fail(403, "permission");
+    this.setInCall(session as Session, allowedCallFlags(flags, permissions));
+    await this.callChanged();
+    if (running) return ok({ started: false, roomName: meta.name, notify: [] });
+    // Who hears about a new call: users who want call notifications and are not held in the lobby.
+    const notify = this.sql
+      .exec("SELECT * FROM attendees WHERE actor_type = 'users' AND notification_calls = 1 AND id != ? AND user_uuid IS NOT NULL", attendee.id)
+      .toArray()
+      .map(attendeeFromRow)
+      .filter((a) => !this.inLobby(a))
+      .map((a) => ({ actorId: a.actorId, userUuid: a.userUuid as string }));
+    return ok({ started: true, roomName: meta.name, notify });
+  }
+
+  /** Changes the flags of the caller's session, which must be in the call. */
+  async updateCallFlags(caller: Caller, flags: number): Promise<Outcome<null>> {
+    const access = this.callAccess(caller, { session: true });
+    if (!access.ok) return access;
+    const { attendee, session, meta } = access.value;
+    if ((session as Session).inCall === 0) return fail(400, "in-call");
+    const permissions = effectivePermissions(attendee.participantType, attendee.permissions, meta.defaultPermissions);
+    this.setInCall(session as Session, allowedCallFlags(flags, permissions));
+    return this.callChanged();
+  }
+
+  /** Leaves the call; with `all`, a moderator ends it for everyone. */
+  async leaveCall(caller: Caller, all: boolean): Promise<Outcome<null>> {
+    const access = this.callAccess(caller, { session: true });
+    if (!access.ok) return access;
+    if (all && isModeratorType(access.value.attendee.participantType)) this.endCall();
+    else this.setInCall(access.value.session as Session, 0);
+    return this.callChanged();
+  }
+
+  /**
+   * Checks that a moderator in a running call may ring an attendee who is a user and not in the
+   * call yet. Returns the attendee to notify (the dialect layer delivers the notification).
+   */
+  async ringTarget(caller: Caller, attendeeId: number): Promise<Outcome<{ actorId: string; userUuid: string | null; roomName: string }>> {
+    const access = this.callAccess(caller, { session: false, readOnlyAllowed: true });
+    if (!access.ok) return access;
+    const { attendee, session, meta } = access.value;
+    if (!isModeratorType(attendee.participantType)) return fail(403, FORBIDDEN);
+    const target = this.attendeeById(attendeeId);
+    if (!target) return fail(404, "participant");
+    if (target.actorType !== "users") return fail(400, "actor-type");
+    if (!this.callRunning()) return fail(400, "call");
+    if (!session || session.inCall === 0) return fail(400, "in-call");
+    const targetInCall = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sessions WHERE attendee_id = ? AND in_call != 0", target.id).one().n;
+    if (targetInCall > 0) return fail(400, "target-in-call");
+    return ok({ actorId: target.actorId, userUuid: target.userUuid, roomName: meta.name });
+  }
+
+  /** The checks a SIP dial-out request passes first: a participant with the start-call permission. */
+  async dialoutCheck(caller: Caller): Promise<Outcome<null>> {
+    const access = this.callAccess(caller, { session: false, readOnlyAllowed: true });
+    if (!access.ok) return access;
+    const { attendee, meta } = access.value;
+    const permissions = effectivePermissions(attendee.participantType, attendee.permissions, meta.defaultPermissions);
+    if ((permissions & Permission.StartCall) === 0) return fail(403, "permission");
+    return ok(null);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // RPC: webinar lobby and SIP dial-in
+
+  /**
+   * Lobby on or off (moderators; group and public rooms). Turning it on takes everyone without
+   * moderator rights out of the call; a timer opens the lobby by alarm at that time.
+   */
+  async setLobby(caller: Caller, state: number, timer: number | null): Promise<Outcome<CallerView>> {
+    return this.mutate(caller, "moderator", (a) => {
+      if (!isGroupOrPublic(a.meta.type)) return fail(400, "type");
+      if (a.meta.objectType === "file" || a.meta.objectType === "share:password") return fail(400, "object");
+      a.meta.lobbyState = state;
+      a.meta.lobbyTimer = state === 1 ? (timer ?? 0) : 0;
+      if (state === 1) {
+        this.sql.exec(
+          `UPDATE sessions SET in_call = 0 WHERE in_call != 0 AND attendee_id IN
+             (SELECT id FROM attendees WHERE participant_type NOT IN (?, ?, ?))`,
+          ParticipantType.Owner, ParticipantType.Moderator, ParticipantType.GuestModerator,
+        );
+        this.recomputeCall();
+      }
+      return ok(undefined);
+    });
+  }
+
+  /**
+   * SIP dial-in state 0/1/2 (logged-in moderators allowed to use SIP, on a configured server).
+   * Enabling gives every user and email attendee a dial-in PIN.
+   */
+  async setSip(caller: Caller, state: number, rights: { mayEnable: boolean; configured: boolean }): Promise<Outcome<CallerView>> {
+    return this.mutate(caller, "loggedInModerator", (a) => {
+      if (!rights.mayEnable) return fail(401, "sip");
+      if (!rights.configured) return fail(412, "config");
+      if (!isGroupOrPublic(a.meta.type)) return fail(400, "type");
+      if (!isSipCompatibleToken(a.meta.token)) return fail(400, "token");
+      if (a.meta.sipEnabled === state) return fail(400, "state");
+      a.meta.sipEnabled = state;
+      if (state !== 0) this.assignPins();
+      return ok(undefined);
+    });
+  }
+
+  /** The attendee a dial-in PIN belongs to (the SIP bridge looks callers up by PIN). */
+  async attendeeByPin(pin: string): Promise<Outcome<CallerView>> {
+    if (!this.meta) return fail(404, "room");
+    const row = this.sql.exec("SELECT * FROM attendees WHERE pin = ? AND pin != ''", pin).toArray()[0];
+    if (!row || this.meta.sipEnabled === 0) return fail(404, "pin");
+    return ok(this.viewOf(stripUser(attendeeFromRow(row)), null));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // RPC: internal signaling (the long-poll stock Talk clients use without a signaling server)
+
+  /**
+   * Queues WebRTC messages from the caller's session to other sessions of this room. Messages
+   * claiming another sender session, to unknown sessions, or `control` from non-moderators are
+   * dropped, as the reference does.
+   */
+  async sendSignaling(caller: Caller, posts: SignalingPost[]): Promise<Outcome<number>> {
+    if (!this.meta) return fail(404, "room");
+    const session = this.callerSession(caller);
+    if (!session) return fail(404, "session");
+    const sender = this.attendeeById(session.attendeeId);
+    const moderator = sender !== null && caller.kind === "user" && isLoggedInModeratorType(sender.participantType);
+    const now = nowSeconds();
+    let queued = 0;
+    for (const post of posts) {
+      if (post.sessionId !== session.id) continue;
+      const message = parseSignalingMessage(post.fn);
+      if (!message || (message.type === "control" && !moderator)) continue;
+      if (!this.sessionById(message.to)) continue;
+      const data = JSON.stringify({ ...message.raw, from: session.id });
+      this.sql.exec("INSERT INTO signaling_messages (session_id, data, created_at) VALUES (?, ?, ?)", message.to, data, now);
+      this.waiters.get(message.to)?.();
+      queued += 1;
+    }
+    return ok(queued);
+  }
+
+  /**
+   * The long-poll: refreshes the session's ping, waits up to `waitMs` for messages or a change of
+   * the participant list, then hands out the queued messages and who is in the room. 404 without
+   * a session; 409 when the caller is still a member but their session is gone (replaced or expired).
+   */
+  async pullSignaling(caller: Caller, roomSerial: number, waitMs = SIGNALING_WAIT_MS): Promise<Outcome<SignalingPull>> {
+    if (!this.meta) return fail(404, "room", { messages: [], usersInRoom: [] });
+    const session = this.callerSession(caller);
+    if (!session) {
+      const member = this.callerAttendee(caller, null);
+      return fail(member ? 409 : 404, "session", { messages: [], usersInRoom: [] });
+    }
+    this.sql.exec("UPDATE sessions SET last_ping = ? WHERE id = ?", nowSeconds(), session.id);
+    if (this.pendingSignaling(session.id) === 0) await this.waitForSignal(session.id, waitMs);
+    if (!this.meta) return fail(404, "room", { messages: [], usersInRoom: [] });
+    if (!this.sessionById(session.id)) {
+      // Replaced by a newer join or expired while waiting: 409 while still a member, else 404.
+      return fail(this.callerAttendee(caller, null) ? 409 : 404, "session", { messages: [], usersInRoom: [] });
+    }
+    const rows = this.sql.exec("SELECT id, data FROM signaling_messages WHERE session_id = ? ORDER BY id", session.id).toArray();
+    if (rows.length > 0) this.sql.exec("DELETE FROM signaling_messages WHERE session_id = ? AND id <= ?", session.id, rows[rows.length - 1]?.id as number);
+    return ok({ messages: rows.map((r) => r.data as string), usersInRoom: this.usersInRoom(roomSerial) });
+  }
+
+  // -------------------------------------------------------------------------------------------
   // Access and mutation plumbing
 
   /** Resolves the caller's attendee and checks the access level (reference §5, steps 2 and 4). */
@@ -483,9 +747,9 @@ export class Room extends DurableObject<Env> {
     const attendee = this.callerAttendee(caller, found);
     if (!attendee) return fail(404, "room");
     const session = found && found.attendeeId === attendee.id ? found : null;
-    if (need === "moderator" && !isModeratorType(attendee.participantType)) return fail(403, "moderator");
+    if (need === "moderator" && !isModeratorType(attendee.participantType)) return fail(403, FORBIDDEN);
     if (need === "loggedInModerator" && !(caller.kind === "user" && isLoggedInModeratorType(attendee.participantType))) {
-      return fail(403, "moderator");
+      return fail(403, FORBIDDEN);
     }
     return ok({ meta, attendee, session });
   }
@@ -497,6 +761,8 @@ export class Room extends DurableObject<Env> {
     const applied = change(access.value);
     if (!applied.ok) return applied;
     this.saveMeta();
+    this.wakeAll();
+    await this.armAlarm();
     await this.index.flush();
     const self = this.attendeeById(access.value.attendee.id);
     return ok(this.viewOf(self ? stripUser(self) : null, access.value.session));
@@ -591,10 +857,18 @@ export class Room extends DurableObject<Env> {
       m.actorType, m.actorId, m.displayName, m.participantType, m.userUuid ?? null, m.invitedEmail ?? "", now,
     );
     this.index.markUser(m.userUuid);
+    if (this.meta && this.meta.sipEnabled !== 0) this.assignPins();
     return attendeeFromRow(this.sql.exec("SELECT * FROM attendees WHERE actor_type = ? AND actor_id = ?", m.actorType, m.actorId).one());
   }
 
+  /** Ends one session; whatever signaling was queued for it goes too. */
+  private deleteSession(id: string): void {
+    this.sql.exec("DELETE FROM signaling_messages WHERE session_id = ?", id);
+    this.sql.exec("DELETE FROM sessions WHERE id = ?", id);
+  }
+
   private deleteAttendee(a: AttendeeRow): void {
+    this.sql.exec("DELETE FROM signaling_messages WHERE session_id IN (SELECT id FROM sessions WHERE attendee_id = ?)", a.id);
     this.sql.exec("DELETE FROM sessions WHERE attendee_id = ?", a.id);
     this.sql.exec("DELETE FROM attendees WHERE id = ?", a.id);
     this.index.markUser(a.userUuid);
@@ -604,6 +878,109 @@ export class Room extends DurableObject<Env> {
     const meta = this.meta as RoomMeta;
     const permissions = effectivePermissions(attendee.participantType, attendee.permissions, meta.defaultPermissions);
     return heldInLobby(meta.lobbyState, attendee.participantType, permissions);
+  }
+
+  /**
+   * Access for the call endpoints: a participant (404), with a session when the endpoint needs one
+   * (404), not in a read-only room (403) and not held in the lobby (412).
+   */
+  private callAccess(caller: Caller, opts: { session: boolean; readOnlyAllowed?: boolean }): Outcome<Access> {
+    const access = this.access(caller, "participant");
+    if (!access.ok) return access;
+    const { meta, attendee, session } = access.value;
+    if (opts.session && !session) return fail(404, "session");
+    if (!opts.readOnlyAllowed && meta.readOnly === 1) return fail(403, "read-only");
+    if (this.inLobby(attendee)) return fail(412, "lobby");
+    return access;
+  }
+
+  private setInCall(session: Session, flags: number): void {
+    this.sql.exec("UPDATE sessions SET in_call = ? WHERE id = ?", flags, session.id);
+  }
+
+  /** After a call change: room call state to D1 (hasCall in lists) and wake the pollers. */
+  private async callChanged(): Promise<Outcome<null>> {
+    this.recomputeCall();
+    this.saveMeta();
+    this.wakeAll();
+    await this.index.flush();
+    return ok(null);
+  }
+
+  /**
+   * Derives the room's call state from its sessions: `callFlag` is the OR of every in-call
+   * session's flags; the first joiner starts the clock; the call ends with its last session.
+   * Returns whether anything changed.
+   */
+  private recomputeCall(): boolean {
+    const meta = this.meta;
+    if (!meta) return false;
+    let callFlag = 0;
+    for (const row of this.sql.exec<{ in_call: number }>("SELECT DISTINCT in_call FROM sessions WHERE in_call != 0")) callFlag |= row.in_call;
+    const before = `${meta.callFlag}:${meta.callStartTime}`;
+    meta.callFlag = callFlag;
+    if (meta.callFlag === 0) meta.callStartTime = 0;
+    else if (meta.callStartTime === 0) meta.callStartTime = nowSeconds();
+    return before !== `${meta.callFlag}:${meta.callStartTime}`;
+  }
+
+  /** A call runs while a session is in it and pinged within the call window. */
+  private callRunning(): boolean {
+    return (
+      this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sessions WHERE in_call != 0 AND last_ping >= ?", nowSeconds() - CALL_PING_SECONDS).one()
+        .n > 0
+    );
+  }
+
+  /** Gives every user and email attendee without one a unique 7-digit dial-in PIN. */
+  private assignPins(): void {
+    const taken = new Set(this.sql.exec<{ pin: string }>("SELECT pin FROM attendees WHERE pin != ''").toArray().map((r) => r.pin));
+    for (const row of this.sql.exec("SELECT * FROM attendees WHERE pin = '' AND actor_type IN ('users', 'emails')").toArray()) {
+      const attendee = attendeeFromRow(row);
+      let pin = sipDigits(PIN_LENGTH);
+      while (taken.has(pin)) pin = sipDigits(PIN_LENGTH);
+      taken.add(pin);
+      this.sql.exec("UPDATE attendees SET pin = ? WHERE id = ?", pin, attendee.id);
+      this.index.markUser(attendee.userUuid);
+    }
+  }
+
+  private pendingSignaling(sessionId: string): number {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM signaling_messages WHERE session_id = ?", sessionId).one().n;
+  }
+
+  private usersInRoom(roomSerial: number): SignalingUser[] {
+    const meta = this.meta as RoomMeta;
+    return this.sql
+      .exec("SELECT s.*, a.actor_type, a.actor_id, a.participant_type, a.permissions FROM sessions s JOIN attendees a ON a.id = s.attendee_id WHERE s.last_ping >= ?", nowSeconds() - USERS_IN_ROOM_SECONDS)
+      .toArray()
+      .map((r) => ({
+        userId: r.actor_type === "users" ? (r.actor_id as string) : "",
+        roomId: roomSerial,
+        lastPing: r.last_ping as number,
+        sessionId: r.id as string,
+        inCall: r.in_call as number,
+        participantPermissions: effectivePermissions(r.participant_type as number, r.permissions as number, meta.defaultPermissions),
+      }));
+  }
+
+  /** Resolves after `ms`, or earlier when `wakeAll` or a message for the session arrives. */
+  private waitForSignal(sessionId: string, ms: number): Promise<void> {
+    this.waiters.get(sessionId)?.();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        if (this.waiters.get(sessionId) === done) this.waiters.delete(sessionId);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiters.set(sessionId, done);
+    });
+  }
+
+  /** The participant list or call changed: every waiting long-poll returns. */
+  private wakeAll(): void {
+    for (const wake of [...this.waiters.values()]) wake();
   }
 
   /** Disconnects every session from the call. */
@@ -685,14 +1062,16 @@ export class Room extends DurableObject<Env> {
 
   /** After sessions come or go: write member changes through and re-arm the alarm. */
   private async sessionsChanged(): Promise<void> {
+    this.recomputeCall();
+    this.wakeAll();
     await this.armAlarm();
     await this.index.flush();
   }
 
   /**
-   * One alarm for two duties: the earliest moment a session could go stale, and publishing the
-   * activity counts to D1 (coalesced) when they differ from what the summary shows. No sessions
-   * and nothing to publish: no alarm.
+   * One alarm for three duties: the earliest moment a session could go stale, publishing the
+   * activity counts to D1 (coalesced) when they differ from what the summary shows, and the lobby
+   * timer. Nothing due: no alarm.
    */
   private async armAlarm(): Promise<void> {
     const meta = this.meta;
@@ -703,6 +1082,7 @@ export class Room extends DurableObject<Env> {
     const candidates: number[] = [];
     if (oldest !== null) candidates.push((oldest + SESSION_KILL_SECONDS + 1) * 1000);
     if (countsDue) candidates.push(Date.now() + COUNTS_PUBLISH_SECONDS * 1000);
+    if (meta.lobbyState === 1 && meta.lobbyTimer > 0) candidates.push(meta.lobbyTimer * 1000);
     if (candidates.length === 0) {
       await this.ctx.storage.deleteAlarm();
       return;
@@ -717,4 +1097,18 @@ export class Room extends DurableObject<Env> {
 function stripUser(a: AttendeeRow): Attendee {
   const { userUuid: _u, ...rest } = a;
   return rest;
+}
+
+/** A decoded internal-signaling message: the recipient and type are what the server looks at. */
+function parseSignalingMessage(fn: string): { to: string; type: string; raw: Record<string, unknown> } | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fn);
+  } catch {
+    return null;
+  }
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) return null;
+  const { to, type } = raw as { to?: unknown; type?: unknown };
+  if (typeof to !== "string" || typeof type !== "string") return null;
+  return { to, type, raw: raw as Record<string, unknown> };
 }

@@ -31,6 +31,10 @@ const MIGRATIONS: string[] = [
   `ALTER TABLE attendees ADD COLUMN invited_email TEXT NOT NULL DEFAULT '';
    ALTER TABLE meta ADD COLUMN active_users INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE meta ADD COLUMN active_guests INTEGER NOT NULL DEFAULT 0;`,
+  // Internal signaling: messages waiting for the recipient session's next long-poll.
+  `CREATE TABLE signaling_messages (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL, data TEXT NOT NULL, created_at INTEGER NOT NULL);
+   CREATE INDEX signaling_messages_session ON signaling_messages(session_id);`,
 ];
 
 export function migrate(sql: SqlStorage): number {

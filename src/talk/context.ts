@@ -3,7 +3,7 @@ import { currentUser, type AppContext } from "../lib/context";
 import { sha256Hex } from "../lib/crypto";
 import { OcsError } from "../lib/errors";
 import { resolveToken, roomStub } from "../room/directory";
-import type { Caller, Outcome } from "../room/outcome";
+import { FORBIDDEN, type Caller, type Outcome } from "../room/outcome";
 
 export const TALK_V4 = "/ocs/v2.php/apps/spreed/api/v4";
 export const TALK_V1 = "/ocs/v2.php/apps/spreed/api/v1";
@@ -32,15 +32,17 @@ export async function talkRoom(c: AppContext, token: string | undefined) {
 }
 
 /**
- * The value of a room operation, or the OCS error it stands for. Not found and missing moderator
- * rights answer with empty data, as the reference's middleware does; every other failure names
- * its reason as `{error}`. RPC wraps results in Disposable, which defeats union narrowing, hence
+ * The value of a room operation, or the OCS error it stands for. An unknown room, a caller who is
+ * not a participant or has no session, and missing moderator rights answer with empty data, as the
+ * reference's middleware does; every other failure names its reason as `{error}`. RPC wraps results in Disposable, which defeats union narrowing, hence
  * the cast back to the declared type.
  */
+const BLANK_REASONS = new Set(["room", "session", FORBIDDEN]);
+
 export function unwrap<T>(result: Outcome<T>): T {
   const outcome = result as Outcome<T>;
   if (outcome.ok) return outcome.value;
-  if (outcome.status === 404 || (outcome.status === 403 && outcome.reason === "moderator")) throw new OcsError(outcome.status, []);
   if (outcome.data !== undefined) throw new OcsError(outcome.status, outcome.data);
+  if (BLANK_REASONS.has(outcome.reason)) throw new OcsError(outcome.status, []);
   throw new OcsError(outcome.status, { error: outcome.reason });
 }

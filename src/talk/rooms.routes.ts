@@ -14,6 +14,7 @@ import { ParticipantType, RoomType, type NewMember, type RoomInit } from "../roo
 import { EDGETALK_VERSION } from "../version";
 import { roomByToken, talkCaller, TALK_V4 } from "./context";
 import { presentIndex, presentView } from "./present";
+import { sipConfigured } from "./webinar.routes";
 
 const TAGS = ["Talk conversations"];
 
@@ -66,7 +67,7 @@ export function registerTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {
       }
       init = {
         id,
-        token: newRoomToken(),
+        token: newRoomToken(sipConfigured(config(c.env))),
         type,
         name,
         createdBy: user.id,
@@ -90,7 +91,7 @@ export function registerTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {
       const password = type === RoomType.Public && p.password ? p.password : null;
       init = {
         id,
-        token: newRoomToken(),
+        token: newRoomToken(sipConfigured(config(c.env))),
         type,
         name,
         createdBy: user.id,

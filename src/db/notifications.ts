@@ -1,0 +1,38 @@
+/** Notification rows (Nextcloud notifications API): add, list and dismiss per user. */
+import { and, desc, eq } from "drizzle-orm";
+import type { Db } from "./client";
+import { notifications } from "./schema";
+
+export interface NewNotification {
+  userId: string;
+  app: string;
+  objectType: string;
+  objectId: string;
+  subject: string;
+  parameters: Record<string, unknown>;
+}
+
+/** D1 binds at most 100 parameters per statement; a row binds six. */
+const ROWS_PER_INSERT = 16;
+
+export async function addNotifications(db: Db, items: NewNotification[]): Promise<void> {
+  const rows = items.map((n) => ({ ...n, parameters: JSON.stringify(n.parameters) }));
+  const inserts = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) inserts.push(db.insert(notifications).values(rows.slice(i, i + ROWS_PER_INSERT)));
+  const [first, ...rest] = inserts;
+  if (first) await db.batch([first, ...rest]);
+}
+
+export async function notificationsOf(db: Db, userId: string, limit = 200) {
+  return db.select().from(notifications).where(eq(notifications.userId, userId)).orderBy(desc(notifications.id)).limit(limit);
+}
+
+/** Deletes one notification of the user; false when there was none. */
+export async function dismissNotification(db: Db, userId: string, id: number): Promise<boolean> {
+  const gone = await db.delete(notifications).where(and(eq(notifications.userId, userId), eq(notifications.id, id))).returning({ id: notifications.id });
+  return gone.length > 0;
+}
+
+export async function dismissAllNotifications(db: Db, userId: string): Promise<void> {
+  await db.delete(notifications).where(eq(notifications.userId, userId));
+}

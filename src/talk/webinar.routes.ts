@@ -1,0 +1,82 @@
+/** Talk webinar settings (seed 000): the lobby and SIP dial-in; plus the SIP bridge's PIN lookup. */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
+import { database } from "../db/client";
+import { userGroups } from "../db/users";
+import { config, type Config } from "../lib/config";
+import { currentUser, type AppContext, type AppEnv } from "../lib/context";
+import { hmacHex, timingSafeEqual } from "../lib/crypto";
+import { OcsError, ocsFail } from "../lib/errors";
+import { ocsInt, ocsRoute } from "../lib/route";
+import type { Outcome } from "../room/outcome";
+import type { CallerView } from "../room/room";
+import { roomByToken, talkRoom, TALK_V4, unwrap } from "./context";
+import { presentView } from "./present";
+
+const TAGS = ["Talk webinar"];
+
+export function sipConfigured(cfg: Config): boolean {
+  return Boolean(cfg.sipBridgeSecret && cfg.sipDialinInfo);
+}
+
+/**
+ * Whether a request comes from the SIP bridge: `Talk-SIPBridge-Checksum` must be the hex
+ * HMAC-SHA256 of `Talk-SIPBridge-Random` (at least 32 characters) + the room token.
+ */
+export async function isSipBridge(c: AppContext, token: string): Promise<boolean> {
+  const secret = config(c.env).sipBridgeSecret;
+  const random = c.req.header("talk-sipbridge-random") ?? "";
+  const checksum = c.req.header("talk-sipbridge-checksum") ?? "";
+  if (!secret || random.length < 32 || !checksum) return false;
+  return timingSafeEqual(await hmacHex(secret, random + token), checksum.toLowerCase());
+}
+
+export function registerTalkWebinarRoutes(app: OpenAPIHono<AppEnv>) {
+  const room = `${TALK_V4}/room/{token}`;
+
+  ocsRoute(
+    app,
+    {
+      method: "put",
+      path: `${room}/webinar/lobby`,
+      summary: "Set the lobby state (and timer)",
+      tags: TAGS,
+      auth: "user",
+      params: z.object({ state: ocsInt(), timer: ocsInt().nullable().optional() }),
+    },
+    async (c, p, path) => {
+      if (p.state !== 0 && p.state !== 1) throw ocsFail(400, "value");
+      if (p.timer !== undefined && p.timer !== null && p.timer < 0) throw ocsFail(400, "value");
+      const r = await talkRoom(c, path.token);
+      const view = unwrap((await r.stub.setLobby(r.caller, p.state, p.timer || null)) as Outcome<CallerView>);
+      return { data: await presentView(c.env, view, r.serial, currentUser(c)?.userid) };
+    },
+  );
+
+  ocsRoute(
+    app,
+    { method: "put", path: `${room}/webinar/sip`, summary: "Set the SIP dial-in state", tags: TAGS, auth: "user", params: z.object({ state: ocsInt() }) },
+    async (c, p, path) => {
+      if (p.state < 0 || p.state > 2) throw ocsFail(400, "state");
+      const cfg = config(c.env);
+      const user = currentUser(c);
+      let mayEnable = true;
+      if (cfg.sipGroups.length > 0 && user) {
+        const groups = await userGroups(database(c.env), user.id);
+        mayEnable = groups.some((g) => cfg.sipGroups.includes(g));
+      }
+      const r = await talkRoom(c, path.token);
+      const view = unwrap((await r.stub.setSip(r.caller, p.state, { mayEnable, configured: sipConfigured(cfg) })) as Outcome<CallerView>);
+      return { data: await presentView(c.env, view, r.serial, user?.userid) };
+    },
+  );
+
+  ocsRoute(app, { method: "get", path: `${room}/pin/{pin}`, summary: "Find a participant by dial-in PIN (SIP bridge)", tags: TAGS, auth: "public" }, async (c, _p, path) => {
+    const token = path.token ?? "";
+    if (!(await isSipBridge(c, token))) throw new OcsError(401, [], "", 997);
+    if (!/^\d{1,32}$/.test(path.pin ?? "")) throw new OcsError(404, []);
+    const r = await roomByToken(c, token);
+    const view = unwrap((await r.stub.attendeeByPin(path.pin ?? "")) as Outcome<CallerView>);
+    return { data: await presentView(c.env, view, r.serial, view.attendee?.actorType === "users" ? view.attendee.actorId : undefined) };
+  });
+}

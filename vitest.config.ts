@@ -9,32 +9,52 @@ function testSigningKey(): string {
   return JSON.stringify({ ...privateKey.export({ format: "jwk" }), kid: "test-key" });
 }
 
+/** Bindings every project shares; optional secrets are pinned so a local .dev.vars cannot change results. */
+function bindings(migrations: unknown, extra: Record<string, string>) {
+  return {
+    TEST_MIGRATIONS: migrations,
+    EDGETALK_ADMIN_PASSWORD: "admin-test-password",
+    EDGETALK_SECRET: "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz",
+    EDGETALK_OIDC_PRIVATE_KEY: testSigningKey(),
+    EDGETALK_SERVICE_CLIENTS: "callin-gateway:callin-secret:opentalk-call-in",
+    EDGETALK_LOGIN_MAX_FAILURES: "5",
+    EDGETALK_TURN_SECRET: "",
+    EDGETALK_SIP_BRIDGE_SECRET: "",
+    ...extra,
+  };
+}
+
+/** Test files that need SIP dial-in and TURN configured run in a second Worker with those settings. */
+const CONFIGURED = "test/configured/**/*.test.ts";
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
-  return {
+  const worker = (name: string, extra: Record<string, string>, include: string[], exclude: string[] = []) => ({
     plugins: [
       cloudflareTest({
         main: "./src/index.ts",
         wrangler: { configPath: "./wrangler.toml" },
-        miniflare: {
-          bindings: {
-            TEST_MIGRATIONS: migrations,
-            EDGETALK_ADMIN_PASSWORD: "admin-test-password",
-            EDGETALK_SECRET: "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz",
-            EDGETALK_OIDC_PRIVATE_KEY: testSigningKey(),
-            EDGETALK_SERVICE_CLIENTS: "callin-gateway:callin-secret:opentalk-call-in",
-            EDGETALK_LOGIN_MAX_FAILURES: "5",
-            // Pinned so a developer's own .dev.vars cannot change test results.
-            EDGETALK_TURN_SECRET: "",
-            EDGETALK_SIP_BRIDGE_SECRET: "",
-          },
-        },
+        miniflare: { bindings: bindings(migrations, extra) },
       }),
     ],
+    test: { name, include, exclude, setupFiles: ["./test/setup.ts"], testTimeout: 30_000 },
+  });
+  return {
     test: {
-      include: ["test/**/*.test.ts"],
-      setupFiles: ["./test/setup.ts"],
-      testTimeout: 30_000,
+      projects: [
+        worker("default", {}, ["test/**/*.test.ts"], [CONFIGURED]),
+        worker(
+          "configured",
+          {
+            EDGETALK_SIP_BRIDGE_SECRET: "sip-bridge-test-secret-0123456789",
+            EDGETALK_SIP_DIALIN_INFO: "Dial +49 30 1234567 and enter the conversation token",
+            EDGETALK_TURN_SECRET: "turn-test-secret",
+            EDGETALK_TURN_SERVERS: "turn.example.test:3478",
+            EDGETALK_STUN_SERVERS: "stun.example.test:3478",
+          },
+          [CONFIGURED],
+        ),
+      ],
     },
   };
 });

@@ -108,3 +108,26 @@ export async function runWindow({ clients, op, ms, serverPid }) {
     otherCpu,
   };
 }
+
+/**
+ * On a shared machine, waits (up to `maxMs`) until other processes use less than `threshold` of
+ * a core, sampled over 500 ms, so a window does not start in the middle of someone else's burst.
+ * Resolves with the last sample (cores), or null without /proc.
+ */
+export async function waitForQuiet({ serverPid, maxMs, threshold }) {
+  const deadline = Date.now() + maxMs;
+  for (;;) {
+    const all0 = machineBusySeconds();
+    const srv0 = processCpuSeconds(serverPid);
+    const own0 = process.cpuUsage();
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, 500));
+    const all1 = machineBusySeconds();
+    const srv1 = processCpuSeconds(serverPid);
+    if (all0 === null || all1 === null || srv0 === null || srv1 === null) return null;
+    const own = process.cpuUsage(own0);
+    const seconds = (performance.now() - t0) / 1000;
+    const other = Math.max(0, (all1 - all0 - (srv1 - srv0) - (own.user + own.system) / 1e6) / seconds);
+    if (other < threshold || Date.now() >= deadline) return other;
+  }
+}

@@ -26,19 +26,20 @@ function describeTarget(target) {
 }
 
 /**
- * One row per comparison: EdgeTalk's median, the baseline's median and EdgeTalk ÷ baseline.
- * For req/s a ratio below 1 means EdgeTalk is slower; for latencies a ratio above 1 does.
+ * One row per comparison: EdgeTalk's median, the baseline's median and the median of the
+ * per-round ratios EdgeTalk ÷ baseline (so the ratio need not equal the quotient of the two
+ * medians). `contended`: fewer than two rounds were free of other load, so the row is flagged. For req/s a ratio below 1 means EdgeTalk is slower; for latencies a ratio above 1 does.
  */
-export function comparisonRows(scenario, prepared, medians) {
+export function comparisonRows(scenario, prepared, medians, ratios, contended = false) {
   return prepared.comparisons.map((cmp) => {
     const phase = prepared.phases.find((p) => p.id === cmp.phase);
     const label = prepared.targets.find((t) => t.id === cmp.baseline)?.label ?? cmp.baseline;
     const ours = medians[cmp.phase]?.edgetalk?.[cmp.metric];
     const theirs = medians[cmp.phase]?.[cmp.baseline]?.[cmp.metric];
-    const ratio = ours / theirs;
+    const ratio = ratios[cmp.phase]?.[cmp.baseline]?.[cmp.metric];
     return {
       number: scenario.number,
-      scenario: scenario.title,
+      scenario: contended ? `${scenario.title} (contended machine)` : scenario.title,
       metric: `${METRICS[cmp.metric].label} (${phase.label})`,
       edgetalk: ours,
       baseline: label,

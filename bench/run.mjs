@@ -337,9 +337,9 @@ function machineInfo(pinning) {
   const git = (args) => spawnSync("git", args, { cwd: root, encoding: "utf8" }).stdout?.trim() ?? "";
   const pkg = (name) => JSON.parse(readFileSync(path.join(root, "node_modules", name, "package.json"), "utf8")).version;
   return {
-    commit: git(["rev-parse", "--short", "HEAD"]) + (git(["status", "--porcelain", "--", "src", "bench", "wrangler.toml"]) ? "+dirty" : ""),
+    commit: git(["rev-parse", "--short", "HEAD"]) + (git(["status", "--porcelain", "--", "src", "bench", "wrangler.toml", ":!bench/results.json"]) ? "+dirty" : ""),
     cpu: os.cpus()[0]?.model ?? "unknown",
-    cpus: os.availableParallelism?.() ?? os.cpus().length,
+    cpus: os.cpus().length, // not availableParallelism(): that follows our own (pinned) affinity
     node: process.version,
     miniflare: pkg("miniflare"),
     workerd: pkg("workerd"),

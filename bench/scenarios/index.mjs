@@ -1,0 +1,28 @@
+/**
+ * The scenario list, in table order. Each module's default export is
+ *
+ *   { id, number, title, async prepare(ctx) }
+ *
+ * `prepare` seeds what it needs (through ctx.admin / ctx.http, memoising shared seeds with
+ * ctx.once) and resolves with either
+ *
+ *   { unavailable: "reason" }                      → one "not yet available" row, nothing measured
+ *   { targets, phases, comparisons }               → measured by bench/run.mjs:
+ *
+ *   targets      [{ id, label, client(i) → state, op(state) → Promise }]: `id` is "edgetalk" or a
+ *                baseline ("trivial", "bare-do", "bare-d1", …); `client` is called once per virtual
+ *                client before the warm-up, `op` is one iteration of the closed loop (its requests
+ *                go through ctx.http.<target>.request, which records their latencies).
+ *   phases       [{ id, label, concurrency }]: each phase warms up every target, then measures
+ *                every target in `repeats` interleaved windows; the median of the windows is kept.
+ *   comparisons  [{ phase, metric: "rps" | "p50" | "p99", baseline, target?: { atLeast | atMost } }]:
+ *                the table rows, EdgeTalk ÷ baseline, with an optional target on that ratio.
+ *
+ * Adding a scenario = adding a module here. The selection can be narrowed with BENCH_ONLY=id,id.
+ */
+import conversationList from "./conversation-list.mjs";
+import participantsList from "./participants-list.mjs";
+import restJoinLeave from "./rest-join-leave.mjs";
+import websocketFanout from "./websocket-fanout.mjs";
+
+export const scenarios = [restJoinLeave, participantsList, websocketFanout, conversationList];

@@ -51,6 +51,7 @@ export default defineConfig(async () => {
             EDGETALK_TURN_SECRET: "turn-test-secret",
             EDGETALK_TURN_SERVERS: "turn.example.test:3478",
             EDGETALK_STUN_SERVERS: "stun.example.test:3478",
+            EDGETALK_SIP_GROUPS: "sip-users",
           },
           [CONFIGURED],
         ),

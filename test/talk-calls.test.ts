@@ -423,6 +423,22 @@ describe("DELETE /call/{token}: leaving", () => {
     expect((await ocs("GET", `${V4}/call/${token}`, { auth: alice })).data).toEqual([]);
   });
 
+  it("ends the call when the last session that pinged within 30 s leaves", async () => {
+    const { alice, bob, token } = await callRoom();
+    const a = await session(token, alice);
+    const b = await session(token, bob);
+    await joinCall(token, { auth: alice, jar: a.jar }, { flags: 3 });
+    await joinCall(token, { auth: bob, jar: b.jar }, { flags: 5 });
+    // Alice's session went quiet 31 s ago: she no longer counts as in the call.
+    await runInDurableObject(roomStub(env, await roomIdOf(token)), (_i, state) => {
+      state.storage.sql.exec("UPDATE sessions SET last_ping = last_ping - 31 WHERE id = ?", a.sessionId);
+    });
+    expect((await ocs("GET", `${V4}/call/${token}`, { auth: bob })).data.map((p: any) => p.sessionId)).toEqual([b.sessionId]);
+    expect((await ocs("DELETE", `${V4}/call/${token}`, { auth: bob, jar: b.jar })).status).toBe(200);
+    expect(await callState(token, { auth: bob, jar: b.jar })).toEqual({ hasCall: false, callFlag: 0, callStartTime: 0, participantFlags: 0 });
+    expect(await listed(token, bob)).toMatchObject({ hasCall: false, callFlag: 0, callStartTime: 0 });
+  });
+
   it("ends the call for everyone with all=true from a moderator", async () => {
     const { alice, bob, dave, token } = await callRoom();
     const a = await session(token, alice);

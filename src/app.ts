@@ -12,6 +12,7 @@ import { ocsFormat, ocsMeta, renderOcs } from "./ocs/envelope";
 import { registerOidcRoutes } from "./auth/oidc.routes";
 import { registerOpenTalkAuthRoutes } from "./opentalk/auth.routes";
 import { registerOpenTalkUserRoutes } from "./opentalk/users.routes";
+import { registerEventRoutes } from "./opentalk/events.routes";
 import { registerTalkRoomRoutes } from "./talk/rooms.routes";
 import { registerTalkParticipantRoutes } from "./talk/participants.routes";
 import { registerTalkSessionRoutes } from "./talk/sessions.routes";
@@ -45,6 +46,7 @@ export function createApp() {
   registerCloudRoutes(app);
   registerOidcRoutes(app);
   registerOpenTalkAuthRoutes(app);
+  registerEventRoutes(app);
   registerOpenTalkUserRoutes(app);
   registerTalkRoomRoutes(app);
   registerTalkSettingsRoutes(app);

@@ -13,6 +13,7 @@ import { registerOidcRoutes } from "./auth/oidc.routes";
 import { registerOpenTalkAuthRoutes } from "./opentalk/auth.routes";
 import { registerOpenTalkUserRoutes } from "./opentalk/users.routes";
 import { registerEventRoutes } from "./opentalk/events.routes";
+import { registerInstanceRoutes } from "./opentalk/instances.routes";
 import { registerTalkRoomRoutes } from "./talk/rooms.routes";
 import { registerTalkParticipantRoutes } from "./talk/participants.routes";
 import { registerTalkSessionRoutes } from "./talk/sessions.routes";
@@ -47,6 +48,7 @@ export function createApp() {
   registerOidcRoutes(app);
   registerOpenTalkAuthRoutes(app);
   registerEventRoutes(app);
+  registerInstanceRoutes(app);
   registerOpenTalkUserRoutes(app);
   registerTalkRoomRoutes(app);
   registerTalkSettingsRoutes(app);

@@ -39,6 +39,14 @@ export interface EventView {
 
 const dt = (at: number, tz: string) => ({ datetime: rfc3339(at), timezone: tz });
 
+/** D1 binds at most 100 parameters per statement: IN (…) lists go in chunks. */
+const CHUNK = 90;
+async function inChunks<T>(ids: string[], query: (chunk: string[]) => Promise<T[]>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < ids.length; i += CHUNK) out.push(...(await query(ids.slice(i, i + CHUNK))));
+  return out;
+}
+
 /** Loads what the caller sees of these events: profiles, favorites, invites, rooms, invitees. */
 export async function loadEventView(db: Db, env: Env, user: UserRow, rows: EventRow[], inviteesMax: number): Promise<EventView> {
   const ids = rows.map((r) => r.id);
@@ -54,10 +62,13 @@ export async function loadEventView(db: Db, env: Env, user: UserRow, rows: Event
   };
   if (ids.length === 0) return view;
   const [favs, mine, roomRows, folders] = await Promise.all([
-    db.select({ id: eventFavorites.eventId }).from(eventFavorites).where(and(eq(eventFavorites.userId, user.id), inArray(eventFavorites.eventId, ids))),
-    db.select().from(eventInvites).where(and(eq(eventInvites.invitee, user.id), inArray(eventInvites.eventId, ids))),
-    db.select({ id: rooms.id, lobbyState: rooms.lobbyState, hasPassword: rooms.hasPassword }).from(rooms).where(inArray(rooms.id, rows.map((r) => r.roomId))),
-    db.select().from(eventSharedFolders).where(inArray(eventSharedFolders.eventId, ids)),
+    inChunks(ids, (chunk) => db.select({ id: eventFavorites.eventId }).from(eventFavorites).where(and(eq(eventFavorites.userId, user.id), inArray(eventFavorites.eventId, chunk)))),
+    inChunks(ids, (chunk) => db.select().from(eventInvites).where(and(eq(eventInvites.invitee, user.id), inArray(eventInvites.eventId, chunk)))),
+    inChunks(
+      rows.map((r) => r.roomId),
+      (chunk) => db.select({ id: rooms.id, lobbyState: rooms.lobbyState, hasPassword: rooms.hasPassword }).from(rooms).where(inArray(rooms.id, chunk)),
+    ),
+    inChunks(ids, (chunk) => db.select().from(eventSharedFolders).where(inArray(eventSharedFolders.eventId, chunk))),
   ]);
   for (const f of favs) view.favorites.add(f.id);
   for (const i of mine) view.inviteStatus.set(i.eventId, i.status);
@@ -77,8 +88,10 @@ export async function loadEventView(db: Db, env: Env, user: UserRow, rows: Event
   const profileIds = new Set(rows.flatMap((r) => [r.createdBy, r.updatedBy]));
   if (inviteesMax > 0) {
     const [userInvites, emailInvites] = await Promise.all([
-      db.select().from(eventInvites).where(inArray(eventInvites.eventId, ids)).orderBy(asc(eventInvites.createdAt), asc(eventInvites.id)),
-      db.select().from(eventEmailInvites).where(inArray(eventEmailInvites.eventId, ids)).orderBy(asc(eventEmailInvites.createdAt), asc(eventEmailInvites.email)),
+      inChunks(ids, (chunk) => db.select().from(eventInvites).where(inArray(eventInvites.eventId, chunk)).orderBy(asc(eventInvites.createdAt), asc(eventInvites.id))),
+      inChunks(ids, (chunk) =>
+        db.select().from(eventEmailInvites).where(inArray(eventEmailInvites.eventId, chunk)).orderBy(asc(eventEmailInvites.createdAt), asc(eventEmailInvites.email)),
+      ),
     ]);
     for (const i of userInvites) profileIds.add(i.invitee);
     await loadProfiles(db, view, [...profileIds]);
@@ -96,7 +109,7 @@ export async function loadEventView(db: Db, env: Env, user: UserRow, rows: Event
 }
 
 async function loadProfiles(db: Db, view: EventView, ids: string[]): Promise<void> {
-  const users = await findUsersByIds(db, ids);
+  const users = await inChunks(ids, (chunk) => findUsersByIds(db, chunk));
   await Promise.all(users.map(async (u) => view.profiles.set(u.id, await publicUserProfile(u))));
 }
 
@@ -108,6 +121,8 @@ function profile(view: EventView, id: string): PublicUserProfile {
 export function registeredInvitee(view: EventView, userId: string, role: string, status: string) {
   return { profile: { kind: "registered", ...profile(view, userId), role }, status };
 }
+
+export { inChunks };
 
 export async function emailInvitee(email: string) {
   return { profile: { kind: "email", email, avatar_url: await avatarUrl(email) }, status: "pending" };

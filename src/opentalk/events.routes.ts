@@ -11,7 +11,7 @@ import { roomStub } from "../room/directory";
 import { createEventRoom, ownerCaller, roomPassword } from "./event-room";
 import { TIME_INDEPENDENT, timeDependent, type EventTimes } from "./event-times";
 import { eventAccess, inviteeAddresses, me, notify, ownedEvent } from "./events.access";
-import { eventResource, exceptionResource, loadEventView } from "./events.present";
+import { eventResource, exceptionResource, inChunks, loadEventView } from "./events.present";
 import { EventIdParams, EventListQuery, EventQuery, PatchEventBody, PostEventBody, SuppressQuery, type PatchEvent } from "./events.schemas";
 import { createSharedFolder, deleteSharedFolder, sharedFolderConfigured } from "./shared-folder";
 
@@ -196,7 +196,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
       const view = await loadEventView(db, c.env, user, rows, query.invitees_max);
       const recurring = rows.filter((r) => r.recurrencePattern.length > 0).map((r) => r.id);
       const exceptions = recurring.length
-        ? await db.select().from(eventExceptions).where(inArray(eventExceptions.eventId, recurring)).orderBy(asc(eventExceptions.exceptionDate))
+        ? await inChunks(recurring, (chunk) => db.select().from(eventExceptions).where(inArray(eventExceptions.eventId, chunk)).orderBy(asc(eventExceptions.exceptionDate)))
         : [];
       // Each recurring event is followed by all of its exceptions (reference §3.4).
       const out = rows.flatMap((ev) => [eventResource(ev, view), ...exceptions.filter((x) => x.eventId === ev.id).map((x) => exceptionResource(ev, view, x))]);

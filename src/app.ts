@@ -14,6 +14,7 @@ import { registerOpenTalkAuthRoutes } from "./opentalk/auth.routes";
 import { registerOpenTalkUserRoutes } from "./opentalk/users.routes";
 import { registerEventRoutes } from "./opentalk/events.routes";
 import { registerInstanceRoutes } from "./opentalk/instances.routes";
+import { registerEventInviteRoutes } from "./opentalk/event-invites.routes";
 import { registerTalkRoomRoutes } from "./talk/rooms.routes";
 import { registerTalkParticipantRoutes } from "./talk/participants.routes";
 import { registerTalkSessionRoutes } from "./talk/sessions.routes";
@@ -49,6 +50,7 @@ export function createApp() {
   registerOpenTalkAuthRoutes(app);
   registerEventRoutes(app);
   registerInstanceRoutes(app);
+  registerEventInviteRoutes(app);
   registerOpenTalkUserRoutes(app);
   registerTalkRoomRoutes(app);
   registerTalkSettingsRoutes(app);

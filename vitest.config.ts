@@ -27,6 +27,8 @@ export default defineConfig(async () => {
             // Pinned so a developer's own .dev.vars cannot change test results.
             EDGETALK_TURN_SECRET: "",
             EDGETALK_SIP_BRIDGE_SECRET: "",
+            EDGETALK_SHARED_FOLDER_URL: "",
+            EDGETALK_SHARED_FOLDER_PASSWORD: "",
           },
         },
       }),

@@ -20,6 +20,8 @@ function bindings(migrations: unknown, extra: Record<string, string>) {
     EDGETALK_LOGIN_MAX_FAILURES: "5",
     EDGETALK_TURN_SECRET: "",
     EDGETALK_SIP_BRIDGE_SECRET: "",
+    EDGETALK_SHARED_FOLDER_URL: "",
+    EDGETALK_SHARED_FOLDER_PASSWORD: "",
     ...extra,
   };
 }

@@ -217,3 +217,170 @@ export type UserRow = typeof users.$inferSelect;
 export type TariffRow = typeof tariffs.$inferSelect;
 export type RoomRow = typeof rooms.$inferSelect;
 export type RoomMemberRow = typeof roomMembers.$inferSelect;
+
+// ---------------------------------------------------------------------------------------------
+// OpenTalk events (reference §6: events, event_exceptions, event_invites, event_email_invites,
+// event_favorites, event_shared_folders, assets + room_assets, room_streaming_targets).
+// Instants are stored as milliseconds since the epoch (UTC), so ordering and cursors are exact.
+
+export const events = sqliteTable(
+  "events",
+  {
+    id: text("id").primaryKey(), // UUID
+    /** The room this event owns (one event per room). Deleting the room deletes the event. */
+    roomId: text("room_id")
+      .notNull()
+      .references(() => rooms.id, { onDelete: "cascade" }),
+    createdBy: text("created_by")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: integer("created_at").notNull(),
+    updatedBy: text("updated_by").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    title: text("title").notNull(),
+    description: text("description").notNull().default(""),
+    isTimeIndependent: integer("is_time_independent", { mode: "boolean" }).notNull(),
+    isAllDay: integer("is_all_day", { mode: "boolean" }),
+    startsAt: integer("starts_at"),
+    startsAtTz: text("starts_at_tz"),
+    /** End of the first occurrence (the API's `ends_at`). */
+    endsAt: integer("ends_at"),
+    endsAtTz: text("ends_at_tz"),
+    /** End of the last occurrence (start + 100 years when unbounded): the time-window filter. */
+    lastEndsAt: integer("last_ends_at"),
+    /** RFC 5545 lines (RRULE/RDATE/EXRULE/EXDATE) as a JSON array; empty = not recurring. */
+    recurrencePattern: text("recurrence_pattern", { mode: "json" }).$type<string[]>().notNull().default([]),
+    isAdhoc: integer("is_adhoc", { mode: "boolean" }).notNull().default(false),
+    /** Bumped on every change (the iCalendar SEQUENCE of notification mails). */
+    revision: integer("revision").notNull().default(0),
+  },
+  (t) => [uniqueIndex("events_room").on(t.roomId), index("events_created_by").on(t.createdBy), index("events_order").on(t.startsAt, t.createdAt, t.id)],
+);
+
+/** Changed or cancelled occurrences of a recurring event, keyed by the occurrence's original start. */
+export const eventExceptions = sqliteTable(
+  "event_exceptions",
+  {
+    id: text("id").primaryKey(),
+    eventId: text("event_id")
+      .notNull()
+      .references(() => events.id, { onDelete: "cascade" }),
+    exceptionDate: integer("exception_date").notNull(),
+    exceptionDateTz: text("exception_date_tz").notNull(),
+    createdBy: text("created_by").notNull(),
+    createdAt: integer("created_at").notNull(),
+    kind: text("kind", { enum: ["modified", "cancelled"] }).notNull(),
+    title: text("title"),
+    description: text("description"),
+    isAllDay: integer("is_all_day", { mode: "boolean" }),
+    startsAt: integer("starts_at"),
+    startsAtTz: text("starts_at_tz"),
+    endsAt: integer("ends_at"),
+    endsAtTz: text("ends_at_tz"),
+  },
+  (t) => [uniqueIndex("event_exceptions_occurrence").on(t.eventId, t.exceptionDate)],
+);
+
+export const eventInvites = sqliteTable(
+  "event_invites",
+  {
+    id: text("id").primaryKey(),
+    eventId: text("event_id")
+      .notNull()
+      .references(() => events.id, { onDelete: "cascade" }),
+    invitee: text("invitee")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdBy: text("created_by").notNull(),
+    createdAt: integer("created_at").notNull(),
+    status: text("status", { enum: ["pending", "accepted", "tentative", "declined"] }).notNull().default("pending"),
+    role: text("role", { enum: ["user", "moderator"] }).notNull().default("user"),
+  },
+  (t) => [uniqueIndex("event_invites_pair").on(t.eventId, t.invitee), index("event_invites_invitee").on(t.invitee)],
+);
+
+/** Invites of e-mail addresses that belong to no registered user (stored lowercased). */
+export const eventEmailInvites = sqliteTable(
+  "event_email_invites",
+  {
+    eventId: text("event_id")
+      .notNull()
+      .references(() => events.id, { onDelete: "cascade" }),
+    email: text("email").notNull(),
+    createdBy: text("created_by").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.email] })],
+);
+
+export const eventFavorites = sqliteTable(
+  "event_favorites",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    eventId: text("event_id")
+      .notNull()
+      .references(() => events.id, { onDelete: "cascade" }),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.eventId] }), index("event_favorites_event").on(t.eventId)],
+);
+
+/** The event's folder on the configured WebDAV/Nextcloud server and its two public shares. */
+export const eventSharedFolders = sqliteTable("event_shared_folders", {
+  eventId: text("event_id")
+    .primaryKey()
+    .references(() => events.id, { onDelete: "cascade" }),
+  path: text("path").notNull(),
+  writeShareId: text("write_share_id").notNull(),
+  writeUrl: text("write_url").notNull(),
+  writePassword: text("write_password").notNull(),
+  readShareId: text("read_share_id").notNull(),
+  readUrl: text("read_url").notNull(),
+  readPassword: text("read_password").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** Files of a room (recordings, exported PDFs…): bytes in R2 under `assets/<room>/<id>`, metadata here. */
+export const assets = sqliteTable(
+  "assets",
+  {
+    id: text("id").primaryKey(),
+    roomId: text("room_id")
+      .notNull()
+      .references(() => rooms.id, { onDelete: "cascade" }),
+    createdAt: integer("created_at").notNull(),
+    namespace: text("namespace"),
+    kind: text("kind").notNull(),
+    filename: text("filename").notNull(),
+    contentType: text("content_type").notNull().default("application/octet-stream"),
+    size: integer("size").notNull(),
+  },
+  (t) => [index("assets_room").on(t.roomId, t.createdAt)],
+);
+
+export const roomStreamingTargets = sqliteTable(
+  "room_streaming_targets",
+  {
+    id: text("id").primaryKey(),
+    roomId: text("room_id")
+      .notNull()
+      .references(() => rooms.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    kind: text("kind").notNull().default("custom"),
+    streamingEndpoint: text("streaming_endpoint").notNull(),
+    streamingKey: text("streaming_key").notNull(),
+    publicUrl: text("public_url").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("room_streaming_targets_room").on(t.roomId, t.createdAt)],
+);
+
+export type EventRow = typeof events.$inferSelect;
+export type EventExceptionRow = typeof eventExceptions.$inferSelect;
+export type EventInviteRow = typeof eventInvites.$inferSelect;
+export type EventEmailInviteRow = typeof eventEmailInvites.$inferSelect;
+export type AssetRow = typeof assets.$inferSelect;
+export type StreamingTargetRow = typeof roomStreamingTargets.$inferSelect;
+export type SharedFolderRow = typeof eventSharedFolders.$inferSelect;

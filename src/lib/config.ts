@@ -23,6 +23,8 @@ export interface Config {
   sipDialoutEnabled: boolean;
   serviceClients: ServiceClient[];
   defaultGroupNotification: number;
+  /** Nextcloud (WebDAV + share API) for OpenTalk event shared folders; empty url = not configured. */
+  sharedFolder: { url: string; user: string; password: string; directory: string };
 }
 
 export interface ServiceClient {
@@ -84,6 +86,12 @@ export function parseConfig(vars: Vars): Config {
     sipDialoutEnabled: vars.EDGETALK_SIP_DIALOUT === "true",
     serviceClients: parseServiceClients(vars.EDGETALK_SERVICE_CLIENTS),
     defaultGroupNotification: int(vars.EDGETALK_DEFAULT_GROUP_NOTIFICATION, 2),
+    sharedFolder: {
+      url: (vars.EDGETALK_SHARED_FOLDER_URL ?? "").replace(/\/+$/, ""),
+      user: vars.EDGETALK_SHARED_FOLDER_USER ?? "",
+      password: vars.EDGETALK_SHARED_FOLDER_PASSWORD ?? "",
+      directory: (vars.EDGETALK_SHARED_FOLDER_DIRECTORY || "opentalk").replace(/^\/+|\/+$/g, ""),
+    },
   };
 }
 

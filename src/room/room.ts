@@ -535,6 +535,55 @@ export class Room extends DurableObject<Env> {
     return ok(null);
   }
 
+  // ---- BEGIN RPC: OpenTalk events (branch ot-events) ----------------------------------------
+  // An OpenTalk event owns its room. These two methods keep the room in step with the event.
+
+  /**
+   * Applies an event change to its room in one step (moderators, i.e. the event's creator):
+   * the name (= event title), the password (null clears it) and the lobby (= waiting room).
+   */
+  async applyEventSettings(
+    caller: Caller,
+    changes: { name?: string; password?: { hash: string; sealed: string } | null; lobbyState?: number },
+  ): Promise<Outcome<CallerView>> {
+    return this.mutate(caller, "moderator", (a) => {
+      if (changes.name !== undefined) a.meta.name = changes.name;
+      if (changes.password !== undefined) {
+        a.meta.passwordHash = changes.password?.hash ?? null;
+        a.meta.passwordSealed = changes.password?.sealed ?? null;
+      }
+      if (changes.lobbyState !== undefined) a.meta.lobbyState = changes.lobbyState;
+      return ok(undefined);
+    });
+  }
+
+  /**
+   * Membership from an event invite: adds the user with `participantType` (3 user, 2 moderator),
+   * changes the type of an existing invited member, or removes them (null). The owner is never
+   * touched. Returns whether anything changed.
+   */
+  async setInvitedUser(member: NewMember, participantType: number | null): Promise<boolean> {
+    if (!this.meta) return false;
+    const row = this.sql.exec("SELECT * FROM attendees WHERE actor_type = ? AND actor_id = ?", member.actorType, member.actorId).toArray()[0];
+    const existing = row ? attendeeFromRow(row) : null;
+    if (existing?.participantType === ParticipantType.Owner) return false;
+    if (participantType === null) {
+      if (!existing) return false;
+      this.deleteAttendee(existing);
+    } else if (!existing) {
+      this.insertAttendee({ ...member, participantType }, nowSeconds());
+    } else if (existing.participantType !== participantType) {
+      this.sql.exec("UPDATE attendees SET participant_type = ? WHERE id = ?", participantType, existing.id);
+      this.index.markUser(existing.userUuid);
+    } else {
+      return false;
+    }
+    this.saveMeta();
+    await this.sessionsChanged();
+    return true;
+  }
+  // ---- END RPC: OpenTalk events ----------------------------------------------------------------
+
   // -------------------------------------------------------------------------------------------
   // RPC: calls
 

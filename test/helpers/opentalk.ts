@@ -1,0 +1,96 @@
+/** OpenTalk /v1 test helpers: signed-in users with bearer tokens, JSON requests, the error shape. */
+import { expect } from "vitest";
+import { ADMIN, createUser, request } from "./http";
+
+export interface Signed {
+  login: string;
+  id: string;
+  token: string;
+  email: string;
+}
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+async function bearerFor(username: string, password: string): Promise<{ token: string; id: string }> {
+  const res = await request("POST", "/oauth/token", {
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ grant_type: "password", username, password }).toString(),
+  });
+  const token = ((await res.json()) as { access_token: string }).access_token;
+  const claims = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))) as { sub: string };
+  return { token, id: claims.sub };
+}
+
+/** A fresh user with a bearer token for /v1. */
+export async function signIn(prefix = "ot"): Promise<Signed> {
+  const user = await createUser(prefix);
+  const { token, id } = await bearerFor(user.user, user.password);
+  return { login: user.user, id, token, email: `${user.user}@example.test` };
+}
+
+let adminSession: Promise<Signed> | undefined;
+export function signInAdmin(): Promise<Signed> {
+  adminSession ??= bearerFor(ADMIN.user, ADMIN.password).then((s) => ({ ...s, login: ADMIN.user, email: "" }));
+  return adminSession;
+}
+
+export async function v1(
+  method: string,
+  path: string,
+  opts: { token?: string | null; json?: unknown; body?: BodyInit; headers?: Record<string, string> } = {},
+): Promise<Reply> {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
+  let body = opts.body;
+  if (opts.json !== undefined) {
+    headers["Content-Type"] ??= "application/json";
+    body = JSON.stringify(opts.json);
+  }
+  const res = await request(method, path, { headers, body });
+  const type = res.headers.get("content-type") ?? "";
+  if (!type.includes("json")) return { status: res.status, headers: res.headers, body: new Uint8Array(await res.arrayBuffer()) };
+  const text = await res.text();
+  let parsed: any = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, headers: res.headers, body: parsed };
+}
+
+/** The reference error shape: `{code, message}` with `text/json`. */
+export function expectError(res: Reply, status: number, code: string) {
+  expect(res.status, JSON.stringify(res.body)).toBe(status);
+  expect(res.headers.get("content-type")).toBe("text/json; charset=utf-8");
+  expect(res.body).toMatchObject({ code, message: expect.any(String) });
+}
+
+export function expectValidation(res: Reply, field: string, code: string) {
+  expectError(res, 422, "validation_failed");
+  expect(res.body.validation_errors).toEqual(expect.arrayContaining([expect.objectContaining({ field, code })]));
+}
+
+/** Body of a time-dependent event starting at `start` (UTC ISO) for `minutes`, in `timezone`. */
+export function timedEvent(start: string, minutes = 60, timezone = "Europe/Berlin", extra: Record<string, unknown> = {}) {
+  const end = new Date(Date.parse(start) + minutes * 60_000).toISOString().replace(".000Z", "Z");
+  return {
+    title: "Planning",
+    description: "Weekly planning",
+    is_time_independent: false,
+    is_all_day: false,
+    starts_at: { datetime: start, timezone },
+    ends_at: { datetime: end, timezone },
+    ...extra,
+  };
+}
+
+export async function createEvent(owner: Signed, body: Record<string, unknown>): Promise<any> {
+  const res = await v1("POST", "/v1/events", { token: owner.token, json: body });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body;
+}

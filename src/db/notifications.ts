@@ -1,5 +1,5 @@
 /** Notification rows (Nextcloud notifications API): add, list and dismiss per user. */
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, inArray } from "drizzle-orm";
 import type { Db } from "./client";
 import { notifications } from "./schema";
 
@@ -35,4 +35,12 @@ export async function dismissNotification(db: Db, userId: string, id: number): P
 
 export async function dismissAllNotifications(db: Db, userId: string): Promise<void> {
   await db.delete(notifications).where(eq(notifications.userId, userId));
+}
+
+/** Withdraws the notifications about one object (a room's call) from the given users. */
+export async function withdrawNotifications(db: Db, objectType: string, objectId: string, userIds: string[]): Promise<void> {
+  if (userIds.length === 0) return;
+  await db
+    .delete(notifications)
+    .where(and(eq(notifications.objectType, objectType), eq(notifications.objectId, objectId), inArray(notifications.userId, userIds)));
 }

@@ -649,7 +649,11 @@ export class Room extends DurableObject<Env> {
     const access = this.callAccess(caller, { session: true });
     if (!access.ok) return access;
     if (all && isModeratorType(access.value.attendee.participantType)) this.endCall();
-    else this.setInCall(access.value.session as Session, 0);
+    else {
+      this.setInCall(access.value.session as Session, 0);
+      // Sessions that stopped pinging do not keep a call alive: without a live one it ends.
+      if (!this.callRunning()) this.endCall();
+    }
     return this.callChanged();
   }
 
@@ -722,6 +726,17 @@ export class Room extends DurableObject<Env> {
       if (state !== 0) this.assignPins();
       return ok(undefined);
     });
+  }
+
+  /** Users the lobby holds back right now (their pending call notifications are withdrawn). */
+  async usersHeldInLobby(): Promise<string[]> {
+    if (!this.meta || this.meta.lobbyState !== 1) return [];
+    return this.sql
+      .exec("SELECT * FROM attendees WHERE actor_type = 'users' AND user_uuid IS NOT NULL")
+      .toArray()
+      .map(attendeeFromRow)
+      .filter((a) => this.inLobby(a))
+      .map((a) => a.userUuid as string);
   }
 
   /** The attendee a dial-in PIN belongs to (the SIP bridge looks callers up by PIN). */

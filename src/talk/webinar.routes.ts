@@ -2,6 +2,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
 import { database } from "../db/client";
+import { withdrawNotifications } from "../db/notifications";
 import { userGroups } from "../db/users";
 import { config, type Config } from "../lib/config";
 import { currentUser, type AppContext, type AppEnv } from "../lib/context";
@@ -42,13 +43,16 @@ export function registerTalkWebinarRoutes(app: OpenAPIHono<AppEnv>) {
       summary: "Set the lobby state (and timer)",
       tags: TAGS,
       auth: "user",
-      params: z.object({ state: ocsInt(), timer: ocsInt().nullable().optional() }),
+      // Anything that is not a valid state or timer is a bad value (`{error: "value"}`), as the reference names it.
+      params: z.object({ state: ocsInt().catch(-1), timer: ocsInt().nullable().optional().catch(-1) }),
     },
     async (c, p, path) => {
       if (p.state !== 0 && p.state !== 1) throw ocsFail(400, "value");
       if (p.timer !== undefined && p.timer !== null && p.timer < 0) throw ocsFail(400, "value");
       const r = await talkRoom(c, path.token);
       const view = unwrap((await r.stub.setLobby(r.caller, p.state, p.timer || null)) as Outcome<CallerView>);
+      // Members the lobby now holds back are not to be called into the room.
+      if (p.state === 1) await withdrawNotifications(database(c.env), "call", r.token, await r.stub.usersHeldInLobby());
       return { data: await presentView(c.env, view, r.serial, currentUser(c)?.userid) };
     },
   );

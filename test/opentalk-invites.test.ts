@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ocs } from "./helpers/http";
-import { createInvite, createRoom, expectError, expectValidation, signIn, type Signed, v1 } from "./helpers/opentalk";
+import { createInvite, createRoom, expectError, signIn, type Signed, v1 } from "./helpers/opentalk";
 import { env } from "cloudflare:workers";
 
 const INVITE_KEYS = ["active", "created", "created_by", "expiration", "invite_code", "room", "updated", "updated_by"];

@@ -20,8 +20,8 @@ interface Pending {
 
 export interface Drained {
   id: string;
-  /** The announcement for a recipient whose snapshot (if any) was taken at `snapshotSeq`; null: nothing to send. */
-  kindFor(snapshotSeq: number | undefined): Announcement | null;
+  /** The announcement for one recipient; null: nothing to send to them. */
+  kindFor(recipient: string): Announcement | null;
 }
 
 export class Coalescer {
@@ -43,10 +43,6 @@ export class Coalescer {
     this.snapshots.set(recipient, this.seq);
   }
 
-  snapshotOf(recipient: string): number | undefined {
-    return this.snapshots.get(recipient);
-  }
-
   get size(): number {
     return this.pending.size;
   }
@@ -54,10 +50,12 @@ export class Coalescer {
   /** Everything noted so far, one entry per participant; `present(id)` = joined right now. */
   drain(present: (id: string) => boolean): Drained[] {
     const out: Drained[] = [];
+    const snapshots = new Map(this.snapshots);
     for (const [id, entry] of this.pending) {
       const now = present(id);
       const kind: Announcement | null = now ? (entry.announced ? "update" : "joined") : entry.announced ? "left" : null;
-      const kindFor = (snap: number | undefined): Announcement | null => {
+      const kindFor = (recipient: string): Announcement | null => {
+        const snap = snapshots.get(recipient);
         if (snap === undefined || snap < entry.firstSeq) return kind;
         if (snap > entry.lastSeq) return null; // the snapshot already showed the current state
         return now ? "update" : "left"; // the snapshot showed an earlier state of this window

@@ -598,7 +598,7 @@ export class OpenTalkSignaling {
       const subject = this.participant(item.id);
       for (const r of recipients) {
         if (r.id === item.id) continue;
-        const kind = item.kindFor(this.coalescer.snapshotOf(r.id));
+        const kind = item.kindFor(r.id);
         if (kind === null) continue;
         const payload = kind === "left" || !subject ? { message: "left", id: item.id } : { message: kind, id: item.id, control: controlState(subject) };
         this.send(r.id, "control", payload);

@@ -15,6 +15,8 @@ import { registerOpenTalkUserRoutes } from "./opentalk/users.routes";
 import { registerOpenTalkRoomRoutes } from "./opentalk/rooms.routes";
 import { registerOpenTalkInviteRoutes } from "./opentalk/invites.routes";
 import { registerOpenTalkSignalingRoutes } from "./opentalk/signaling.routes";
+import { registerOpenTalkSipRoutes } from "./opentalk/sip.routes";
+import { registerOpenTalkTurnRoutes } from "./opentalk/turn.routes";
 import { registerTalkRoomRoutes } from "./talk/rooms.routes";
 import { registerTalkParticipantRoutes } from "./talk/participants.routes";
 import { registerTalkSessionRoutes } from "./talk/sessions.routes";
@@ -52,6 +54,8 @@ export function createApp() {
   registerOpenTalkRoomRoutes(app);
   registerOpenTalkInviteRoutes(app);
   registerOpenTalkSignalingRoutes(app);
+  registerOpenTalkSipRoutes(app);
+  registerOpenTalkTurnRoutes(app);
   registerTalkRoomRoutes(app);
   registerTalkSettingsRoutes(app);
   registerTalkSessionRoutes(app);

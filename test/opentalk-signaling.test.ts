@@ -185,8 +185,13 @@ describe("signaling", () => {
       b.send("control", { action: "lower_hand" });
       await b.next("control", "hand_lowered");
       for (const c of [o, g]) expect((await c.next("control", "update")).payload).toMatchObject({ id: bobId, control: { hand_is_up: false } });
+      b.send("control", { action: "raise_hand" });
+      await b.next("control", "hand_raised");
+      for (const c of [o, g]) await c.next("control", "update", (f) => f.payload.id === bobId && f.payload.control.hand_is_up);
+      // Disabling raised hands lowers the raised ones.
       o.send("moderation", { action: "disable_raise_hands" });
       expect((await g.next("moderation", "raise_hands_disabled")).payload.issued_by).toBe(ownerId);
+      for (const c of [o, g]) expect((await c.next("control", "update")).payload).toMatchObject({ id: bobId, control: { hand_is_up: false } });
       g.send("control", { action: "raise_hand" });
       expect((await g.next("control", "error")).payload.error).toBe("raise_hands_disabled");
       o.send("moderation", { action: "enable_raise_hands" });

@@ -424,7 +424,7 @@ export class OpenTalkSignaling {
       this.sql.exec("UPDATE ot_participants SET status = 'waiting', joined_at = ? WHERE id = ?", iso(), me.id);
       ws.send(frame("moderation", { message: "in_waiting_room" }));
       const waiting = this.participant(me.id) as Participant;
-      this.broadcast("moderation", { message: "joined_waiting_room", id: me.id, control: controlState(waiting) }, ["joined"]);
+      this.toModerators({ message: "joined_waiting_room", id: me.id, control: controlState(waiting) });
       return;
     }
     this.enter(ws, me, false);
@@ -467,7 +467,7 @@ export class OpenTalkSignaling {
       }),
     );
     this.coalescer.snapshot(me.id);
-    if (fromWaitingRoom) this.broadcast("moderation", { message: "left_waiting_room", id: me.id }, ["joined"], me.id);
+    if (fromWaitingRoom) this.toModerators({ message: "left_waiting_room", id: me.id }, me.id);
     this.coalescer.note(me.id, false);
   }
 
@@ -487,6 +487,12 @@ export class OpenTalkSignaling {
       case "disable_raise_hands": {
         const enabled = command.action === "enable_raise_hands";
         this.sql.exec("INSERT OR REPLACE INTO ot_settings (key, value) VALUES ('raise_hands_disabled', ?)", enabled ? "0" : "1");
+        if (!enabled) {
+          // Raised hands are lowered when raising is disabled (reference moderation docs).
+          const raised = this.all("joined").filter((p) => p.handUp);
+          this.sql.exec("UPDATE ot_participants SET hand_up = 0, hand_updated_at = ? WHERE hand_up = 1", iso());
+          for (const p of raised) this.coalescer.note(p.id, true);
+        }
         this.broadcast("moderation", { message: enabled ? "raise_hands_enabled" : "raise_hands_disabled", issued_by: self.id }, ["joined"]);
         return;
       }
@@ -561,7 +567,7 @@ export class OpenTalkSignaling {
       iso(), Date.now() + RESUMPTION_TTL_MS, p.id,
     );
     if (p.status === "joined") this.coalescer.note(p.id, true);
-    if (p.status === "waiting") this.broadcast("moderation", { message: "left_waiting_room", id: p.id }, ["joined"]);
+    if (p.status === "waiting") this.toModerators({ message: "left_waiting_room", id: p.id });
     // The last one out ends the session: bans and moderation switches are discarded (§5.8).
     // Waiting participants are never stranded by a moderator leaving: the waiting list stays
     // in storage and the next moderator to join receives it in join_success.
@@ -650,6 +656,11 @@ export class OpenTalkSignaling {
     for (const status of statuses) {
       for (const p of this.all(status)) if (p.id !== except) this.send(p.id, namespace, payload);
     }
+  }
+
+  /** Waiting-room news goes to the moderators in the meeting (reference moderation docs). */
+  private toModerators(payload: Record<string, unknown>, except?: string): void {
+    for (const p of this.all("joined")) if (p.role === "moderator" && p.id !== except) this.send(p.id, "moderation", payload);
   }
 
   private controlError(ws: WebSocket, error: ControlError): void {

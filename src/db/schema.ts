@@ -384,3 +384,57 @@ export type EventEmailInviteRow = typeof eventEmailInvites.$inferSelect;
 export type AssetRow = typeof assets.$inferSelect;
 export type StreamingTargetRow = typeof roomStreamingTargets.$inferSelect;
 export type SharedFolderRow = typeof eventSharedFolders.$inferSelect;
+/**
+ * OpenTalk invite codes (guest links) of a room. Never physically deleted by the API: DELETE sets
+ * `active` to false, as the reference does. Times are Unix milliseconds (RFC 3339 on the wire).
+ */
+export const otInvites = sqliteTable(
+  "ot_invites",
+  {
+    code: text("code").primaryKey(), // UUID, the invite code itself
+    roomId: text("room_id")
+      .notNull()
+      .references(() => rooms.id, { onDelete: "cascade" }),
+    createdBy: text("created_by").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedBy: text("updated_by").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    active: integer("active", { mode: "boolean" }).notNull().default(true),
+    expiration: integer("expiration"),
+  },
+  (t) => [index("ot_invites_room").on(t.roomId, t.createdAt)],
+);
+
+/** OpenTalk SIP dial-in configuration of a room: a unique 10-digit id and a 10-digit PIN. */
+export const otSipConfigs = sqliteTable(
+  "ot_sip_configs",
+  {
+    roomId: text("room_id")
+      .primaryKey()
+      .references(() => rooms.id, { onDelete: "cascade" }),
+    sipId: text("sip_id").notNull(),
+    password: text("password").notNull(),
+    lobby: integer("lobby", { mode: "boolean" }).notNull().default(false),
+  },
+  (t) => [uniqueIndex("ot_sip_configs_sip_id").on(t.sipId)],
+);
+
+/**
+ * Single-use signaling tickets (POST /v1/rooms/{id}/start and friends → GET /signaling). Only a
+ * SHA-256 of the ticket is stored; `entrant` is the JSON the room DO needs to admit the socket.
+ */
+export const signalingTickets = sqliteTable(
+  "signaling_tickets",
+  {
+    ticketHash: text("ticket_hash").primaryKey(),
+    roomId: text("room_id")
+      .notNull()
+      .references(() => rooms.id, { onDelete: "cascade" }),
+    entrant: text("entrant").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("signaling_tickets_expiry").on(t.expiresAt)],
+);
+
+export type OtInviteRow = typeof otInvites.$inferSelect;
+export type OtSipConfigRow = typeof otSipConfigs.$inferSelect;

@@ -263,7 +263,7 @@ const SHAPE_CODES = new Set(["invalid_type", "unrecognized_keys", "invalid_union
 /** Maps zod issues to the reference's split: shape errors → 400 invalid_json, constraints → 422. */
 export function openTalkValidationError(error: z.ZodError): OpenTalkError {
   const shape = error.issues.find(
-    (i) => SHAPE_CODES.has(i.code) || (i.code === "invalid_format" && (i as { format?: string }).format === "uuid"),
+    (i) => SHAPE_CODES.has(i.code) || (i.code === "invalid_format" && ["uuid", "datetime"].includes((i as { format?: string }).format ?? "")),
   );
   if (shape) return OpenTalkError.invalidJson(`Json deserialize error: ${describeIssue(shape)}`);
   const entries: ValidationEntry[] = error.issues.map((issue) => {

@@ -31,6 +31,7 @@ import {
 } from "./permissions";
 import { ParticipantType, RoomType, type Attendee, type NewMember, type RoomInit, type RoomMeta, type RoomSnapshot, type Session } from "./types";
 import { ALNUM, randomString, sha1Hex, verifyPassword } from "../lib/crypto";
+import { OpenTalkSignaling, type SignalingStart } from "./signaling-opentalk";
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -277,6 +278,7 @@ export class Room extends DurableObject<Env> {
       this.saveMeta();
       this.wakeAll();
     }
+    await this.signaling.heartbeat(); // OpenTalk signaling: idle and vanished sockets
     await this.armAlarm();
     await this.index.flush();
   }
@@ -730,7 +732,7 @@ export class Room extends DurableObject<Env> {
 
   /** Users the lobby holds back right now (their pending call notifications are withdrawn). */
   async usersHeldInLobby(): Promise<string[]> {
-    if (!this.meta || this.meta.lobbyState !== 1) return [];
+    if (this.meta?.lobbyState !== 1) return [];
     return this.sql
       .exec("SELECT * FROM attendees WHERE actor_type = 'users' AND user_uuid IS NOT NULL")
       .toArray()
@@ -799,6 +801,83 @@ export class Room extends DurableObject<Env> {
     if (rows.length > 0) this.sql.exec("DELETE FROM signaling_messages WHERE session_id = ? AND id <= ?", session.id, rows[rows.length - 1]?.id as number);
     return ok({ messages: rows.map((r) => r.data as string), usersInRoom: this.usersInRoom(roomSerial) });
   }
+  // ===========================================================================================
+  // OpenTalk signaling and room settings (begin). The protocol lives in signaling-opentalk.ts;
+  // this block only wires the object's storage, meta row and hibernation handlers to it.
+
+  private signalingModule: OpenTalkSignaling | null = null;
+
+  private get signaling(): OpenTalkSignaling {
+    this.signalingModule ??= new OpenTalkSignaling({
+      ctx: this.ctx,
+      meta: () => this.meta,
+      attendeeType: (uuid) => this.userAttendee(uuid)?.participantType ?? null,
+      setLobbyState: (state) => this.setLobbyStateNow(state),
+      armAlarm: () => this.armAlarm(),
+    });
+    return this.signalingModule;
+  }
+
+  private async setLobbyStateNow(state: number): Promise<void> {
+    if (!this.meta || this.meta.lobbyState === state) return;
+    this.meta.lobbyState = state;
+    this.saveMeta();
+    await this.index.flush();
+  }
+
+  /** Checks a signaling start (password, ban, resumption) and reserves the participant. */
+  async prepareSignaling(start: SignalingStart): Promise<Outcome<{ participantId: string; resumption: string }>> {
+    return this.signaling.prepare(start);
+  }
+
+  /**
+   * OpenTalk PATCH /v1/rooms/{id}: password (null clears it) and waiting room (= lobby state).
+   * The Worker has authorised the caller (room creator or administrator).
+   */
+  async updateOpenTalkRoom(change: { password?: { hash: string; sealed: string } | null; waitingRoom?: boolean }): Promise<RoomMeta | null> {
+    const meta = this.meta;
+    if (!meta) return null;
+    if (change.password !== undefined) {
+      meta.passwordHash = change.password?.hash ?? null;
+      meta.passwordSealed = change.password?.sealed ?? null;
+    }
+    const lobby = change.waitingRoom === undefined ? meta.lobbyState : change.waitingRoom ? 1 : 0;
+    const lobbyChanged = lobby !== meta.lobbyState;
+    meta.lobbyState = lobby;
+    if (change.password !== undefined || lobbyChanged) this.saveMeta();
+    await this.index.flush();
+    if (lobbyChanged) this.signaling.waitingRoomChanged(lobby === 1);
+    return { ...meta };
+  }
+
+  /** OpenTalk DELETE /v1/rooms/{id} (authorised by the Worker): room_deleted to every socket, then wipe. */
+  async deleteOpenTalkRoom(): Promise<boolean> {
+    if (!this.meta) return false;
+    this.signaling.closeAll();
+    await this.wipe();
+    this.signalingModule = null;
+    return true;
+  }
+
+  /** The only fetch: the signaling upgrade forwarded by the Worker after redeeming a ticket. */
+  override async fetch(request: Request): Promise<Response> {
+    return this.signaling.accept(request);
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    await this.signaling.message(ws, message);
+  }
+
+  override async webSocketClose(ws: WebSocket): Promise<void> {
+    await this.signaling.closed(ws);
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    await this.signaling.closed(ws);
+  }
+
+  // OpenTalk signaling and room settings (end)
+  // ===========================================================================================
 
   // -------------------------------------------------------------------------------------------
   // Access and mutation plumbing
@@ -1147,6 +1226,8 @@ export class Room extends DurableObject<Env> {
     if (oldest !== null) candidates.push((oldest + SESSION_KILL_SECONDS + 1) * 1000);
     if (countsDue) candidates.push(Date.now() + COUNTS_PUBLISH_SECONDS * 1000);
     if (meta.lobbyState === 1 && meta.lobbyTimer > 0) candidates.push(meta.lobbyTimer * 1000);
+    const heartbeat = this.signaling.nextHeartbeat(); // OpenTalk signaling, only while sockets exist
+    if (heartbeat !== null) candidates.push(heartbeat);
     if (candidates.length === 0) {
       await this.ctx.storage.deleteAlarm();
       return;

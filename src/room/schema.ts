@@ -35,6 +35,19 @@ const MIGRATIONS: string[] = [
   `CREATE TABLE signaling_messages (
      id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL, data TEXT NOT NULL, created_at INTEGER NOT NULL);
    CREATE INDEX signaling_messages_session ON signaling_messages(session_id);`,
+  // OpenTalk signaling (src/room/signaling-opentalk.ts): participants of the live meeting with
+  // their waiting-room pass and resumption token (hashed), bans of this session, and moderation
+  // switches (raise hands). The waiting room itself is meta.lobby_state.
+  `CREATE TABLE ot_participants (
+     id TEXT PRIMARY KEY, kind TEXT NOT NULL, user_uuid TEXT, display_name TEXT NOT NULL DEFAULT '',
+     avatar_url TEXT, role TEXT NOT NULL, is_owner INTEGER NOT NULL DEFAULT 0,
+     status TEXT NOT NULL DEFAULT 'new', accepted INTEGER NOT NULL DEFAULT 0,
+     connected INTEGER NOT NULL DEFAULT 0, hand_up INTEGER NOT NULL DEFAULT 0,
+     hand_updated_at TEXT NOT NULL DEFAULT '', joined_at TEXT NOT NULL DEFAULT '', left_at TEXT,
+     resumption_hash TEXT, resumption_expires INTEGER, tariff TEXT NOT NULL DEFAULT '{}');
+   CREATE UNIQUE INDEX ot_participants_resumption ON ot_participants(resumption_hash);
+   CREATE TABLE ot_bans (user_uuid TEXT PRIMARY KEY);
+   CREATE TABLE ot_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
 ];
 
 export function migrate(sql: SqlStorage): number {

@@ -16,6 +16,14 @@ import { presentView } from "./present";
 
 const TAGS = ["Talk webinar"];
 
+/** An integer parameter whose unparsable values become -1, so the handler answers them as a bad `value`. */
+const lenientInt = () =>
+  z.preprocess((v) => {
+    if (v === null || v === undefined) return v;
+    const n = typeof v === "string" && /^-?\d{1,15}$/.test(v.trim()) ? Number(v.trim()) : v;
+    return typeof n === "number" && Number.isInteger(n) ? n : -1;
+  }, z.number().int());
+
 export function sipConfigured(cfg: Config): boolean {
   return Boolean(cfg.sipBridgeSecret && cfg.sipDialinInfo);
 }
@@ -44,7 +52,7 @@ export function registerTalkWebinarRoutes(app: OpenAPIHono<AppEnv>) {
       tags: TAGS,
       auth: "user",
       // Anything that is not a valid state or timer is a bad value (`{error: "value"}`), as the reference names it.
-      params: z.object({ state: ocsInt().catch(-1), timer: ocsInt().nullable().optional().catch(-1) }),
+      params: z.object({ state: lenientInt(), timer: lenientInt().nullable().optional() }),
     },
     async (c, p, path) => {
       if (p.state !== 0 && p.state !== 1) throw ocsFail(400, "value");

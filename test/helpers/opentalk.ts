@@ -1,9 +1,10 @@
-/** OpenTalk /v1 test helpers: signed-in users with bearer tokens, JSON requests, the error shape. */
+/** OpenTalk /v1 test helpers: signed-in users with bearer tokens, /v1 requests, the error shape, fixtures. */
 import { expect } from "vitest";
 import { ADMIN, createUser, request } from "./http";
 
 export interface Signed {
   login: string;
+  password: string;
   id: string;
   token: string;
   email: string;
@@ -15,7 +16,7 @@ export interface Reply {
   body: any;
 }
 
-async function bearerFor(username: string, password: string): Promise<{ token: string; id: string }> {
+export async function bearerFor(username: string, password: string): Promise<{ token: string; id: string }> {
   const res = await request("POST", "/oauth/token", {
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({ grant_type: "password", username, password }).toString(),
@@ -26,25 +27,35 @@ async function bearerFor(username: string, password: string): Promise<{ token: s
 }
 
 /** A fresh user with a bearer token for /v1. */
-export async function signIn(prefix = "ot"): Promise<Signed> {
-  const user = await createUser(prefix);
+export async function signIn(prefix = "ot", extra: Record<string, unknown> = {}): Promise<Signed> {
+  const user = await createUser(prefix, extra);
   const { token, id } = await bearerFor(user.user, user.password);
-  return { login: user.user, id, token, email: `${user.user}@example.test` };
+  return { login: user.user, password: user.password, id, token, email: `${user.user}@example.test` };
 }
 
 let adminSession: Promise<Signed> | undefined;
 export function signInAdmin(): Promise<Signed> {
-  adminSession ??= bearerFor(ADMIN.user, ADMIN.password).then((s) => ({ ...s, login: ADMIN.user, email: "" }));
+  adminSession ??= bearerFor(ADMIN.user, ADMIN.password).then((s) => ({ ...s, login: ADMIN.user, password: ADMIN.password, email: "" }));
   return adminSession;
+}
+
+/** A service token from the client_credentials grant (vitest.config.ts: callin-gateway). */
+export async function serviceToken(clientId = "callin-gateway", secret = "callin-secret"): Promise<string> {
+  const res = await request("POST", "/oauth/token", {
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: secret }).toString(),
+  });
+  return ((await res.json()) as { access_token: string }).access_token;
 }
 
 export async function v1(
   method: string,
   path: string,
-  opts: { token?: string | null; json?: unknown; body?: BodyInit; headers?: Record<string, string> } = {},
+  opts: { token?: string | null; auth?: string; json?: unknown; body?: BodyInit; headers?: Record<string, string> } = {},
 ): Promise<Reply> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
+  if (opts.auth) headers.Authorization = opts.auth;
   let body = opts.body;
   if (opts.json !== undefined) {
     headers["Content-Type"] ??= "application/json";
@@ -52,7 +63,10 @@ export async function v1(
   }
   const res = await request(method, path, { headers, body });
   const type = res.headers.get("content-type") ?? "";
-  if (!type.includes("json")) return { status: res.status, headers: res.headers, body: new Uint8Array(await res.arrayBuffer()) };
+  // Binary answers (asset downloads) come back as bytes; JSON and text as parsed JSON or text.
+  if (type && !type.includes("json") && !type.startsWith("text/")) {
+    return { status: res.status, headers: res.headers, body: new Uint8Array(await res.arrayBuffer()) };
+  }
   const text = await res.text();
   let parsed: any = text;
   try {
@@ -70,9 +84,23 @@ export function expectError(res: Reply, status: number, code: string) {
   expect(res.body).toMatchObject({ code, message: expect.any(String) });
 }
 
-export function expectValidation(res: Reply, field: string, code: string) {
+export function expectValidation(res: Reply, field: string | undefined, code: string) {
   expectError(res, 422, "validation_failed");
-  expect(res.body.validation_errors).toEqual(expect.arrayContaining([expect.objectContaining({ field, code })]));
+  expect(res.body.message).toBe("Some provided values are invalid");
+  expect(res.body.validation_errors).toEqual(expect.arrayContaining([field ? expect.objectContaining({ field, code }) : expect.objectContaining({ code })]));
+}
+
+/** Creates a room as `owner` and returns its Room resource. */
+export async function createRoom(owner: Signed, json: Record<string, unknown> = {}): Promise<{ id: string; password: string | null; waiting_room: boolean }> {
+  const res = await v1("POST", "/v1/rooms", { token: owner.token, json });
+  if (res.status !== 201) throw new Error(`createRoom failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+export async function createInvite(owner: Signed, roomId: string, json: Record<string, unknown> = {}): Promise<string> {
+  const res = await v1("POST", `/v1/rooms/${roomId}/invites`, { token: owner.token, json });
+  if (res.status !== 200) throw new Error(`createInvite failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.invite_code;
 }
 
 /** Body of a time-dependent event starting at `start` (UTC ISO) for `minutes`, in `timezone`. */

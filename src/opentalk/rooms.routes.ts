@@ -1,0 +1,171 @@
+/** OpenTalk `/v1/rooms`: list, create, get, patch, delete, and the room's tariff (seed 004, reference §3.1). */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
+import { database } from "../db/client";
+import { accessibleRoomsPage, createSipConfig, findInvite, findRoomSummary, inviteUsable, isRoomMember } from "../db/opentalk-rooms";
+import { tariffAllows, tariffForUser } from "../db/tariffs";
+import { config } from "../lib/config";
+import { type AppEnv, currentUser } from "../lib/context";
+import { hashPassword, seal } from "../lib/crypto";
+import { OpenTalkError } from "../lib/errors";
+import { otRoute } from "../lib/route";
+import { newRoomToken, roomStub } from "../room/directory";
+import { RoomType } from "../room/types";
+import { PageQuery, pageLinkHeader, pageOffset } from "./pagination";
+import { liveMeta, readableRoom, RoomIdParams, roomResource, RoomSchema, signedInUser, writableRoom } from "./room-access";
+import { TariffSchema } from "./tariffs.routes";
+
+const TAGS = ["rooms"];
+/** The Talk dialect needs a name; OpenTalk rooms have none. */
+export const OPENTALK_ROOM_NAME = "OpenTalk meeting";
+
+const Password = z.string().min(1).max(255);
+
+const PostRoomsBody = z
+  .object({
+    // The seed marks password and enable_sip required; the reference treats both as optional (D11).
+    password: Password.nullish(),
+    enable_sip: z.boolean().optional().default(false),
+    waiting_room: z.boolean().optional().default(false),
+  })
+  .openapi("PostRoomsBody");
+
+const PatchRoomsBody = z
+  .object({
+    password: Password.nullish().openapi({ description: "null removes the password; absent leaves it" }),
+    waiting_room: z.boolean().optional(),
+  })
+  .openapi("PatchRoomsBody");
+
+export const featureDisabled = (feature: string) => OpenTalkError.forbidden(`The feature "${feature}" is disabled`, "feature_disabled");
+
+export function registerOpenTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {
+  otRoute(
+    app,
+    {
+      method: "get",
+      path: "/v1/rooms",
+      summary: "Get a list of accessible rooms",
+      tags: TAGS,
+      auth: "bearer",
+      query: PageQuery,
+      success: { status: 200, description: "Rooms, with a page Link header", schema: z.array(RoomSchema) },
+    },
+    async (c, { query }) => {
+      const user = signedInUser(c);
+      const { rows, total } = await accessibleRoomsPage(database(c.env), user.id, user.isAdmin, query.per_page, pageOffset(query.page, query.per_page));
+      const link = pageLinkHeader(c.req.url, query.page, query.per_page, total);
+      if (link) c.header("Link", link);
+      const items = await Promise.all(
+        rows.map(async (row) => {
+          const mayShow = row.createdBy === user.id || user.isAdmin;
+          // Only the room object holds the sealed password: ask it only when it will be shown.
+          const meta = mayShow && row.hasPassword ? (await roomStub(c.env, row.id).snapshot())?.meta : undefined;
+          return roomResource(c, meta ?? { ...row, passwordSealed: null }, mayShow);
+        }),
+      );
+      return c.json(items);
+    },
+  );
+
+  otRoute(
+    app,
+    { method: "post", path: "/v1/rooms", summary: "Create a new room", tags: TAGS, auth: "bearer", body: PostRoomsBody, success: { status: 201, description: "The room", schema: RoomSchema } },
+    async (c, { body }) => {
+      const user = signedInUser(c);
+      const db = database(c.env);
+      if (body.enable_sip && !tariffAllows(await tariffForUser(db, user.id), "core", "call_in")) throw featureDisabled("call_in");
+      const id = crypto.randomUUID();
+      const password = body.password ?? null;
+      const stub = roomStub(c.env, id);
+      const snapshot = await stub.create({
+        id,
+        token: newRoomToken(),
+        // Public: guests join by invite code. The creator owns it (participant type 1).
+        type: RoomType.Public,
+        name: OPENTALK_ROOM_NAME,
+        createdBy: user.id,
+        owner: { actorType: "users", actorId: user.userid, displayName: user.displayName, userUuid: user.id },
+        passwordHash: password ? await hashPassword(password) : null,
+        passwordSealed: password ? await seal(config(c.env).secret, password) : null,
+        lobbyState: body.waiting_room ? 1 : 0,
+      });
+      if (body.enable_sip) await createSipConfig(db, id, {});
+      return c.json(await roomResource(c, snapshot.meta, true), 201);
+    },
+  );
+
+  otRoute(
+    app,
+    { method: "get", path: "/v1/rooms/{room_id}", summary: "Get a room", tags: TAGS, auth: "bearer", params: RoomIdParams, success: { status: 200, description: "The room", schema: RoomSchema } },
+    async (c, { params }) => {
+      const access = await readableRoom(c, params.room_id);
+      return c.json(await roomResource(c, await liveMeta(access), access.write));
+    },
+  );
+
+  otRoute(
+    app,
+    {
+      method: "patch",
+      path: "/v1/rooms/{room_id}",
+      summary: "Patch a room",
+      tags: TAGS,
+      auth: "bearer",
+      params: RoomIdParams,
+      body: PatchRoomsBody,
+      success: { status: 200, description: "The room; an empty patch changes nothing", schema: RoomSchema },
+    },
+    async (c, { params, body }) => {
+      const access = await writableRoom(c, params.room_id);
+      const secret = config(c.env).secret;
+      const password = body.password === undefined ? undefined : body.password === null ? null : { hash: await hashPassword(body.password), sealed: await seal(secret, body.password) };
+      const meta = await access.stub.updateOpenTalkRoom({ password, waitingRoom: body.waiting_room });
+      if (!meta) throw OpenTalkError.notFound();
+      return c.json(await roomResource(c, meta, true));
+    },
+  );
+
+  otRoute(
+    app,
+    { method: "delete", path: "/v1/rooms/{room_id}", summary: "Delete a room", tags: TAGS, auth: "bearer", params: RoomIdParams, success: { status: 204, description: "Deleted" } },
+    async (c, { params }) => {
+      const access = await writableRoom(c, params.room_id);
+      // Invites, SIP config and tickets go with the D1 room row (foreign keys, on delete cascade).
+      if (!(await access.stub.deleteOpenTalkRoom())) throw OpenTalkError.notFound();
+      return c.body(null, 204);
+    },
+  );
+
+  otRoute(
+    app,
+    {
+      method: "get",
+      path: "/v1/rooms/{room_id}/tariff",
+      summary: "Get a room's tariff information",
+      tags: [...TAGS, "tariff"],
+      auth: "bearer-or-invite",
+      params: RoomIdParams,
+      success: { status: 200, description: "The tariff of the room's creator", schema: TariffSchema },
+    },
+    async (c, { params }) => {
+      const db = database(c.env);
+      const roomId = params.room_id.toLowerCase();
+      const summary = await findRoomSummary(db, roomId);
+      const header = c.req.header("authorization") ?? "";
+      const user = currentUser(c);
+      let allowed = false;
+      if (user) {
+        allowed = !!summary && (summary.createdBy === user.id || user.isAdmin || (await isRoomMember(db, roomId, user.id)));
+      } else if (/^invitecode\s/i.test(header)) {
+        // Guests hold an invite code of this room (reference: `Authorization: InviteCode <uuid>`).
+        const invite = await findInvite(db, header.slice(11).trim());
+        allowed = !!summary && inviteUsable(invite) && invite.roomId === roomId;
+      } else {
+        throw OpenTalkError.unauthorized("Unable to parse access token or invite code");
+      }
+      if (!allowed || !summary?.createdBy) throw OpenTalkError.notFound();
+      return c.json(await tariffForUser(db, summary.createdBy));
+    },
+  );
+}

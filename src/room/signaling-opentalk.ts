@@ -1,0 +1,680 @@
+/**
+ * OpenTalk signaling inside the room Durable Object (reference §5): tickets are prepared here
+ * (`prepare`), sockets are accepted with the hibernation API (`accept`), and frames of the
+ * `control`, `moderation` and `echo` namespaces are handled in `message`.
+ *
+ * State lives in the object's SQLite storage (`ot_participants`, `ot_bans`, `ot_settings`) and in a
+ * small attachment per socket (`{p: participant id, seen: ms}`), so nothing is lost when the object
+ * is evicted while its sockets hibernate: the socket map is rebuilt from `ctx.getWebSockets()`.
+ * The waiting room is the room's lobby state (`meta.lobbyState`), shared with the Talk dialect.
+ */
+import type { TariffResource } from "../db/tariffs";
+import { ALNUM, randomString, sha256Hex, verifyPassword } from "../lib/crypto";
+import { Coalescer } from "./coalescer";
+import { fail, ok, type Outcome } from "./outcome";
+import { isModeratorType } from "./permissions";
+import {
+  ControlCommand,
+  type ControlError,
+  type ControlState,
+  Envelope,
+  frame,
+  ModerationCommand,
+  type ModerationError,
+  normalizeDisplayName,
+  type ParticipationKind,
+  type Role,
+  SIGNALING_PROTOCOL,
+} from "./signaling-frames";
+import type { RoomMeta } from "./types";
+
+/** A dropped participant may resume (same id, waiting-room pass kept) for this long. */
+export const RESUMPTION_TTL_MS = 120_000;
+/** How often the heartbeat alarm looks at the sockets while any exist. */
+export const HEARTBEAT_MS = 30_000;
+/** A socket that sent nothing for this long is gone (the stock client pings every 12 s). */
+export const IDLE_TIMEOUT_MS = 60_000;
+/** Rooms with at least this many participants get coalesced announcements. */
+export const COALESCE_THRESHOLD = 25;
+export const COALESCE_WINDOW_MS = 250;
+
+/** What the Worker asks for when it issues a ticket (POST /start, /start_invited, call-in). */
+export interface SignalingStart {
+  kind: ParticipationKind;
+  userUuid: string | null;
+  displayName: string;
+  avatarUrl: string | null;
+  /** The Tariff resource of the room (its creator's), shown in join_success. */
+  tariff: TariffResource;
+  /** Guests must give the room password; registered users and call-in are authorised otherwise. */
+  checkPassword: boolean;
+  password?: string;
+  resumption?: string;
+  breakoutRoom?: string;
+}
+
+/** Carried by the ticket from the Worker to `accept`. */
+export interface TicketEntrant {
+  participantId: string;
+}
+
+/** What room.ts provides to this module. */
+export interface SignalingHost {
+  readonly ctx: DurableObjectState;
+  meta(): RoomMeta | null;
+  /** The Talk participant type of a user in this room, or null when they are no attendee. */
+  attendeeType(userUuid: string): number | null;
+  /** Sets the lobby (= waiting room) state and persists it through the room's meta row. */
+  setLobbyState(state: number): Promise<void>;
+  armAlarm(): Promise<void>;
+}
+
+type Status = "new" | "waiting" | "joined" | "left";
+
+interface Participant {
+  id: string;
+  kind: ParticipationKind;
+  userUuid: string | null;
+  displayName: string;
+  avatarUrl: string | null;
+  role: Role;
+  isOwner: boolean;
+  status: Status;
+  accepted: boolean;
+  connected: boolean;
+  handUp: boolean;
+  handUpdatedAt: string;
+  joinedAt: string;
+  leftAt: string | null;
+  tariff: string;
+}
+
+interface Attachment {
+  p: string;
+  seen: number;
+}
+
+const iso = (ms = Date.now()) => new Date(ms).toISOString();
+
+function participantFromRow(r: Record<string, SqlStorageValue>): Participant {
+  return {
+    id: r.id as string,
+    kind: r.kind as ParticipationKind,
+    userUuid: (r.user_uuid as string | null) ?? null,
+    displayName: r.display_name as string,
+    avatarUrl: (r.avatar_url as string | null) ?? null,
+    role: r.role as Role,
+    isOwner: r.is_owner === 1,
+    status: r.status as Status,
+    accepted: r.accepted === 1,
+    connected: r.connected === 1,
+    handUp: r.hand_up === 1,
+    handUpdatedAt: r.hand_updated_at as string,
+    joinedAt: r.joined_at as string,
+    leftAt: (r.left_at as string | null) ?? null,
+    tariff: r.tariff as string,
+  };
+}
+
+function controlState(p: Participant): ControlState {
+  return {
+    display_name: p.displayName,
+    role: p.role,
+    ...(p.avatarUrl ? { avatar_url: p.avatarUrl } : {}),
+    participation_kind: p.kind,
+    hand_is_up: p.handUp,
+    joined_at: p.joinedAt,
+    left_at: p.leftAt,
+    hand_updated_at: p.handUpdatedAt,
+    is_room_owner: p.isOwner,
+  };
+}
+
+export class OpenTalkSignaling {
+  private readonly coalescer = new Coalescer();
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly host: SignalingHost) {}
+
+  private get sql(): SqlStorage {
+    return this.host.ctx.storage.sql;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Tickets
+
+  /**
+   * Checks a start request against the live room (password for guests, bans, breakout, a running
+   * session of the resumption token) and reserves the participant: a resumed one keeps its id.
+   */
+  async prepare(start: SignalingStart): Promise<Outcome<{ participantId: string; resumption: string }>> {
+    const meta = this.host.meta();
+    if (!meta) return fail(404, "room");
+    if (start.checkPassword && meta.passwordHash !== null && !(await verifyPassword(start.password ?? "", meta.passwordHash))) {
+      return fail(401, "wrong_room_password");
+    }
+    if (start.userUuid && this.isBanned(start.userUuid)) return fail(403, "banned_from_room");
+    // EdgeTalk runs no breakout rooms, so any breakout id is refused as the reference does then.
+    if (start.breakoutRoom !== undefined) return fail(400, "no_breakout_rooms");
+    const now = Date.now();
+    this.sql.exec("DELETE FROM ot_participants WHERE connected = 0 AND resumption_expires < ?", now);
+    const role = this.roleOf(start, meta);
+    const isOwner = start.kind === "user" && start.userUuid !== null && meta.createdBy === start.userUuid;
+
+    if (start.resumption) {
+      const hash = await sha256Hex(start.resumption);
+      const row = this.sql.exec("SELECT * FROM ot_participants WHERE resumption_hash = ?", hash).toArray()[0];
+      const found = row ? participantFromRow(row) : null;
+      // A token of another user (or of a guest when a user asks) is ignored, as in the reference.
+      if (found && found.kind === start.kind && found.userUuid === start.userUuid) {
+        if (found.connected) return fail(400, "session_running");
+        this.sql.exec(
+          "UPDATE ot_participants SET resumption_expires = ?, avatar_url = ?, tariff = ?, role = ?, is_owner = ? WHERE id = ?",
+          now + RESUMPTION_TTL_MS, start.avatarUrl, JSON.stringify(start.tariff), role, isOwner ? 1 : 0, found.id,
+        );
+        return ok({ participantId: found.id, resumption: start.resumption });
+      }
+    }
+    const id = crypto.randomUUID();
+    const resumption = randomString(64, ALNUM);
+    this.sql.exec(
+      `INSERT INTO ot_participants (id, kind, user_uuid, display_name, avatar_url, role, is_owner, resumption_hash,
+         resumption_expires, tariff) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      id, start.kind, start.userUuid, start.displayName, start.avatarUrl, role, isOwner ? 1 : 0,
+      await sha256Hex(resumption), now + RESUMPTION_TTL_MS, JSON.stringify(start.tariff),
+    );
+    return ok({ participantId: id, resumption });
+  }
+
+  /** Room creator and Talk moderators moderate; other users are users; guests and SIP are guests. */
+  private roleOf(start: SignalingStart, meta: RoomMeta): Role {
+    if (start.kind !== "user" || !start.userUuid) return "guest";
+    if (meta.createdBy === start.userUuid) return "moderator";
+    const type = this.host.attendeeType(start.userUuid);
+    return type !== null && isModeratorType(type) ? "moderator" : "user";
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Sockets
+
+  /** The Worker redeemed a ticket and forwards the upgrade with the entrant it names. */
+  async accept(request: Request): Promise<Response> {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return jsonError(400, "bad_request", "Expected a WebSocket upgrade");
+    let entrant: TicketEntrant;
+    try {
+      entrant = JSON.parse(request.headers.get(ENTRANT_HEADER) ?? "") as TicketEntrant;
+    } catch {
+      return jsonError(400, "bad_request", "Missing entrant");
+    }
+    const participant = this.participant(entrant.participantId);
+    if (!participant || !this.host.meta()) return jsonError(401, "invalid_ticket", "Invalid or expired ticket");
+    if (participant.connected) return jsonError(400, "session_running", "the session of the given resumption token is still running");
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.host.ctx.acceptWebSocket(server, [participant.id]);
+    server.serializeAttachment({ p: participant.id, seen: Date.now() } satisfies Attachment);
+    this.sql.exec("UPDATE ot_participants SET connected = 1, resumption_expires = NULL WHERE id = ?", participant.id);
+    await this.host.armAlarm();
+    return new Response(null, { status: 101, webSocket: client, headers: { "Sec-WebSocket-Protocol": SIGNALING_PROTOCOL } });
+  }
+
+  async message(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    const att = ws.deserializeAttachment() as Attachment | null;
+    const self = att ? this.participant(att.p) : null;
+    if (!att || !self?.connected) {
+      ws.close(1000, "unknown participant");
+      return;
+    }
+    const now = Date.now();
+    if (now - att.seen > 5_000) ws.serializeAttachment({ ...att, seen: now } satisfies Attachment);
+
+    let json: unknown;
+    try {
+      json = JSON.parse(typeof data === "string" ? data : new TextDecoder().decode(data));
+    } catch {
+      this.controlError(ws, "invalid_json");
+      return;
+    }
+    const envelope = Envelope.safeParse(json);
+    if (!envelope.success) {
+      this.controlError(ws, "invalid_json");
+      return;
+    }
+    const { namespace, payload } = envelope.data;
+    if (namespace === "echo") {
+      ws.send(JSON.stringify({ namespace: "echo", timestamp: iso(), payload }));
+      return;
+    }
+    if (namespace === "control") {
+      const command = ControlCommand.safeParse(payload);
+      if (!command.success) {
+        this.controlError(ws, "invalid_json");
+        return;
+      }
+      await this.control(ws, self, command.data);
+    } else if (namespace === "moderation") {
+      if (self.status !== "joined") {
+        this.controlError(ws, "not_yet_joined");
+        return;
+      }
+      const command = ModerationCommand.safeParse(payload);
+      if (!command.success) {
+        this.controlError(ws, "invalid_json");
+        return;
+      }
+      if (self.role !== "moderator") {
+        this.moderationError(ws, "permission_denied");
+        return;
+      }
+      await this.moderation(ws, self, command.data);
+    } else {
+      // Before the join only control and echo exist; afterwards an unknown module is named.
+      this.controlError(ws, self.status === "joined" ? "invalid_namespace" : "not_yet_joined");
+      return;
+    }
+    this.announce();
+  }
+
+  /** A socket closed (or errored): the participant leaves; the last one out ends the session. */
+  async closed(ws: WebSocket): Promise<void> {
+    const att = ws.deserializeAttachment() as Attachment | null;
+    try {
+      ws.close(1000, "closed");
+    } catch {
+      // already closed
+    }
+    if (att) this.disconnect(att.p, ws);
+    this.announce(true);
+    await this.host.armAlarm();
+  }
+
+  /**
+   * The heartbeat duty of the room's alarm: sockets silent for too long are closed, and
+   * participants marked connected without a socket (lost in a crash) are cleaned up.
+   */
+  async heartbeat(): Promise<void> {
+    const now = Date.now();
+    const open = new Set<string>();
+    for (const ws of this.host.ctx.getWebSockets()) {
+      const att = ws.deserializeAttachment() as Attachment | null;
+      if (!att || now - att.seen > IDLE_TIMEOUT_MS) {
+        if (att) this.disconnect(att.p, ws);
+        try {
+          ws.close(1001, "timeout");
+        } catch {
+          // already gone
+        }
+      } else {
+        open.add(att.p);
+      }
+    }
+    for (const row of this.sql.exec("SELECT id FROM ot_participants WHERE connected = 1").toArray()) {
+      if (!open.has(row.id as string)) this.disconnect(row.id as string, null);
+    }
+    this.announce(true);
+  }
+
+  /** When the heartbeat wants the alarm: only while sockets exist. */
+  nextHeartbeat(): number | null {
+    return this.host.ctx.getWebSockets().length > 0 ? Date.now() + HEARTBEAT_MS : null;
+  }
+
+  /** The waiting room changed through REST (PATCH room) or the Talk lobby: tell everyone. */
+  waitingRoomChanged(enabled: boolean): void {
+    this.broadcast("moderation", { message: enabled ? "waiting_room_enabled" : "waiting_room_disabled" }, ["joined", "waiting"]);
+  }
+
+  /** The room is being deleted: `room_deleted` to everyone, then the sockets close. */
+  closeAll(): void {
+    for (const ws of this.host.ctx.getWebSockets()) {
+      try {
+        ws.send(frame("control", { message: "room_deleted" }));
+        ws.close(1000, "room deleted");
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // control
+
+  private async control(ws: WebSocket, self: Participant, command: ControlCommand): Promise<void> {
+    switch (command.action) {
+      case "join":
+        return this.join(ws, self, command.display_name);
+      case "enter_room":
+        if (self.status !== "waiting" || !self.accepted) {
+          this.controlError(ws, "not_accepted_or_not_in_waiting_room");
+          return;
+        }
+        return this.enter(ws, self, true);
+      case "raise_hand":
+      case "lower_hand": {
+        if (self.status !== "joined") {
+          this.controlError(ws, "not_yet_joined");
+          return;
+        }
+        const up = command.action === "raise_hand";
+        if (up && this.setting("raise_hands_disabled") === "1") {
+          this.controlError(ws, "raise_hands_disabled");
+          return;
+        }
+        this.sql.exec("UPDATE ot_participants SET hand_up = ?, hand_updated_at = ? WHERE id = ?", up ? 1 : 0, iso(), self.id);
+        ws.send(frame("control", { message: up ? "hand_raised" : "hand_lowered" }));
+        this.coalescer.note(self.id, true);
+        return;
+      }
+      case "grant_moderator_role":
+      case "revoke_moderator_role": {
+        if (self.status !== "joined") {
+          this.controlError(ws, "not_yet_joined");
+          return;
+        }
+        if (self.role !== "moderator") {
+          this.controlError(ws, "insufficient_permissions");
+          return;
+        }
+        const target = this.participant(command.target);
+        if (target?.status !== "joined") {
+          this.controlError(ws, "nothing_to_do");
+          return;
+        }
+        if (target.isOwner) {
+          this.controlError(ws, "target_is_room_owner");
+          return;
+        }
+        const grant = command.action === "grant_moderator_role";
+        const next: Role = grant ? "moderator" : target.kind === "user" ? "user" : "guest";
+        if (target.role === next) {
+          this.controlError(ws, "nothing_to_do");
+          return;
+        }
+        this.sql.exec("UPDATE ot_participants SET role = ? WHERE id = ?", next, target.id);
+        this.send(target.id, "control", { message: "role_updated", new_role: next });
+        this.coalescer.note(target.id, true);
+        return;
+      }
+    }
+  }
+
+  private join(ws: WebSocket, self: Participant, requested: string | undefined): void {
+    if (self.status === "waiting" || self.status === "joined") {
+      this.controlError(ws, "already_joined");
+      return;
+    }
+    const name = normalizeDisplayName(requested ?? self.displayName);
+    if (name === null) {
+      this.controlError(ws, "invalid_username");
+      return;
+    }
+    this.sql.exec("UPDATE ot_participants SET display_name = ? WHERE id = ?", name, self.id);
+    const me = { ...self, displayName: name };
+
+    const limit = (JSON.parse(self.tariff) as { quotas?: Record<string, number> }).quotas?.room_participant_limit;
+    if (limit !== undefined && this.count("joined") >= limit) {
+      // A moderator who would be the only one present may always enter.
+      const aloneAsModerator = me.role === "moderator" && this.countModerators() === 0;
+      if (!aloneAsModerator) {
+        ws.send(frame("control", { message: "join_blocked", reason: "participant_limit_reached" }));
+        return;
+      }
+    }
+    const meta = this.host.meta();
+    if (meta?.lobbyState === 1 && me.role !== "moderator" && !me.accepted) {
+      this.sql.exec("UPDATE ot_participants SET status = 'waiting', joined_at = ? WHERE id = ?", iso(), me.id);
+      ws.send(frame("moderation", { message: "in_waiting_room" }));
+      const waiting = this.participant(me.id) as Participant;
+      this.toModerators({ message: "joined_waiting_room", id: me.id, control: controlState(waiting) });
+      return;
+    }
+    this.enter(ws, me, false);
+  }
+
+  /** Into the meeting: join_success to the participant, `joined` (coalesced) to the others. */
+  private enter(ws: WebSocket, self: Participant, fromWaitingRoom: boolean): void {
+    const now = iso();
+    this.sql.exec(
+      "UPDATE ot_participants SET status = 'joined', accepted = 1, joined_at = ?, left_at = NULL, hand_up = 0, hand_updated_at = ? WHERE id = ?",
+      now, now, self.id,
+    );
+    const me = this.participant(self.id) as Participant;
+    const others = this.all("joined").filter((p) => p.id !== me.id);
+    const meta = this.host.meta();
+    const moderator = me.role === "moderator";
+    ws.send(
+      frame("control", {
+        message: "join_success",
+        id: me.id,
+        display_name: me.displayName,
+        ...(me.avatarUrl ? { avatar_url: me.avatarUrl } : {}),
+        role: me.role,
+        tariff: JSON.parse(me.tariff),
+        participants: others.map((p) => ({ id: p.id, control: controlState(p) })),
+        is_room_owner: me.isOwner,
+        moderation: {
+          raise_hands_enabled: this.setting("raise_hands_disabled") !== "1",
+          ...(moderator
+            ? {
+                waiting_room_enabled: meta?.lobbyState === 1,
+                waiting_room_participants: this.all("waiting").map((p) => ({
+                  id: p.id,
+                  control: controlState(p),
+                  waiting_room_state: p.accepted ? "accepted" : "waiting",
+                })),
+              }
+            : {}),
+        },
+      }),
+    );
+    this.coalescer.snapshot(me.id);
+    if (fromWaitingRoom) this.toModerators({ message: "left_waiting_room", id: me.id }, me.id);
+    this.coalescer.note(me.id, false);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // moderation
+
+  private async moderation(ws: WebSocket, self: Participant, command: ModerationCommand): Promise<void> {
+    switch (command.action) {
+      case "enable_waiting_room":
+      case "disable_waiting_room": {
+        const enabled = command.action === "enable_waiting_room";
+        await this.host.setLobbyState(enabled ? 1 : 0);
+        this.waitingRoomChanged(enabled);
+        return;
+      }
+      case "enable_raise_hands":
+      case "disable_raise_hands": {
+        const enabled = command.action === "enable_raise_hands";
+        this.sql.exec("INSERT OR REPLACE INTO ot_settings (key, value) VALUES ('raise_hands_disabled', ?)", enabled ? "0" : "1");
+        if (!enabled) {
+          // Raised hands are lowered when raising is disabled (reference moderation docs).
+          const raised = this.all("joined").filter((p) => p.handUp);
+          this.sql.exec("UPDATE ot_participants SET hand_up = 0, hand_updated_at = ? WHERE hand_up = 1", iso());
+          for (const p of raised) this.coalescer.note(p.id, true);
+        }
+        this.broadcast("moderation", { message: enabled ? "raise_hands_enabled" : "raise_hands_disabled", issued_by: self.id }, ["joined"]);
+        return;
+      }
+      case "accept": {
+        const target = this.participant(command.target);
+        if (target?.status !== "waiting" || target.accepted) {
+          this.controlError(ws, "nothing_to_do");
+          return;
+        }
+        this.sql.exec("UPDATE ot_participants SET accepted = 1 WHERE id = ?", target.id);
+        this.send(target.id, "moderation", { message: "accepted" });
+        return;
+      }
+      case "kick":
+      case "ban": {
+        const target = this.participant(command.target);
+        if (!target || target.id === self.id || (target.status !== "joined" && target.status !== "waiting")) {
+          this.controlError(ws, "nothing_to_do");
+          return;
+        }
+        if (target.isOwner) {
+          this.controlError(ws, "target_is_room_owner");
+          return;
+        }
+        if (command.action === "ban") {
+          if (target.kind !== "user" || !target.userUuid) {
+            this.moderationError(ws, "cannot_ban_guest");
+            return;
+          }
+          this.sql.exec("INSERT OR IGNORE INTO ot_bans (user_uuid) VALUES (?)", target.userUuid);
+        }
+        this.remove(target, command.action === "ban" ? "banned" : "kicked");
+        return;
+      }
+    }
+  }
+
+  /** Kick or ban: the message, the socket closed, the participant gone for good (no resumption). */
+  private remove(target: Participant, message: "kicked" | "banned"): void {
+    const sockets = this.host.ctx.getWebSockets(target.id);
+    for (const s of sockets) {
+      try {
+        s.send(frame("moderation", { message }));
+      } catch {
+        // gone already
+      }
+    }
+    this.disconnect(target.id, null);
+    // A kicked participant may come back with a new ticket, through the waiting room again.
+    this.sql.exec("DELETE FROM ot_participants WHERE id = ?", target.id);
+    for (const s of sockets) {
+      try {
+        s.close(1000, message);
+      } catch {
+        // gone already
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Leaving
+
+  /** Marks a participant as gone (idempotent). `closing` is the socket going away, if known. */
+  private disconnect(participantId: string, closing: WebSocket | null): void {
+    const p = this.participant(participantId);
+    if (!p?.connected) return;
+    // Another socket of the same participant cannot exist (accept refuses it), but be exact.
+    const still = this.host.ctx.getWebSockets(participantId).filter((s) => s !== closing && s.readyState === WebSocket.OPEN);
+    if (still.length > 0 && closing !== null) return;
+    this.sql.exec(
+      "UPDATE ot_participants SET connected = 0, status = 'left', left_at = ?, hand_up = 0, resumption_expires = ? WHERE id = ?",
+      iso(), Date.now() + RESUMPTION_TTL_MS, p.id,
+    );
+    if (p.status === "joined") this.coalescer.note(p.id, true);
+    if (p.status === "waiting") this.toModerators({ message: "left_waiting_room", id: p.id });
+    // The last one out ends the session: bans and moderation switches are discarded (§5.8).
+    // Waiting participants are never stranded by a moderator leaving: the waiting list stays
+    // in storage and the next moderator to join receives it in join_success.
+    const remaining = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM ot_participants WHERE connected = 1").one().n;
+    if (remaining === 0) {
+      this.sql.exec("DELETE FROM ot_bans");
+      this.sql.exec("DELETE FROM ot_settings");
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Announcements
+
+  /**
+   * Sends the coalesced `joined`/`update`/`left` announcements: at once in small rooms, after a
+   * short window in large ones, so a join storm does not fan out on every single join.
+   */
+  private announce(immediately = false): void {
+    if (this.coalescer.size === 0) return;
+    if (!immediately && this.count("joined") >= COALESCE_THRESHOLD) {
+      this.flushTimer ??= setTimeout(() => {
+        this.flushTimer = null;
+        this.flush();
+      }, COALESCE_WINDOW_MS);
+      return;
+    }
+    this.flush();
+  }
+
+  private flush(): void {
+    const drained = this.coalescer.drain((id) => this.participant(id)?.status === "joined");
+    const recipients = this.all("joined");
+    for (const item of drained) {
+      const subject = this.participant(item.id);
+      for (const r of recipients) {
+        if (r.id === item.id) continue;
+        const kind = item.kindFor(r.id);
+        if (kind === null) continue;
+        const payload = kind === "left" || !subject ? { message: "left", id: item.id } : { message: kind, id: item.id, control: controlState(subject) };
+        this.send(r.id, "control", payload);
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Helpers
+
+  private participant(id: string): Participant | null {
+    const row = this.sql.exec("SELECT * FROM ot_participants WHERE id = ?", id).toArray()[0];
+    return row ? participantFromRow(row) : null;
+  }
+
+  private all(status: Status): Participant[] {
+    return this.sql.exec("SELECT * FROM ot_participants WHERE status = ? AND connected = 1 ORDER BY joined_at, id", status).toArray().map(participantFromRow);
+  }
+
+  private count(status: Status): number {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM ot_participants WHERE status = ? AND connected = 1", status).one().n;
+  }
+
+  private countModerators(): number {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM ot_participants WHERE status = 'joined' AND connected = 1 AND role = 'moderator'").one().n;
+  }
+
+  private isBanned(userUuid: string): boolean {
+    return this.sql.exec("SELECT 1 FROM ot_bans WHERE user_uuid = ?", userUuid).toArray().length > 0;
+  }
+
+  private setting(key: string): string | null {
+    const row = this.sql.exec("SELECT value FROM ot_settings WHERE key = ?", key).toArray()[0];
+    return row ? (row.value as string) : null;
+  }
+
+  private send(participantId: string, namespace: string, payload: Record<string, unknown>): void {
+    const text = frame(namespace, payload);
+    for (const ws of this.host.ctx.getWebSockets(participantId)) {
+      try {
+        ws.send(text);
+      } catch {
+        // the close handler cleans up
+      }
+    }
+  }
+
+  private broadcast(namespace: string, payload: Record<string, unknown>, statuses: Status[], except?: string): void {
+    for (const status of statuses) {
+      for (const p of this.all(status)) if (p.id !== except) this.send(p.id, namespace, payload);
+    }
+  }
+
+  /** Waiting-room news goes to the moderators in the meeting (reference moderation docs). */
+  private toModerators(payload: Record<string, unknown>, except?: string): void {
+    for (const p of this.all("joined")) if (p.role === "moderator" && p.id !== except) this.send(p.id, "moderation", payload);
+  }
+
+  private controlError(ws: WebSocket, error: ControlError): void {
+    ws.send(frame("control", { message: "error", error }));
+  }
+
+  private moderationError(ws: WebSocket, error: ModerationError): void {
+    ws.send(frame("moderation", { message: "error", error }));
+  }
+}
+
+/** Internal header on the Worker → DO upgrade request naming the redeemed ticket's entrant. */
+export const ENTRANT_HEADER = "X-EdgeTalk-Entrant";
+
+function jsonError(status: number, code: string, message: string): Response {
+  return new Response(JSON.stringify({ code, message }), { status, headers: { "Content-Type": "text/json; charset=utf-8" } });
+}

@@ -1,0 +1,326 @@
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { Coalescer } from "../src/room/coalescer";
+import { roomStub } from "../src/room/directory";
+import { evictDurableObject } from "./helpers/evict";
+import { createInvite, createRoom, expectError, expectValidation, type Signed, signIn, v1 } from "./helpers/opentalk";
+import { ocs } from "./helpers/http";
+import { PROTOCOL, SignalingClient, upgradeRequest } from "./helpers/signaling";
+
+const ALNUM64 = /^[A-Za-z0-9]{64}$/;
+
+async function start(user: Signed, roomId: string, json: Record<string, unknown> = {}) {
+  return v1("POST", `/v1/rooms/${roomId}/start`, { token: user.token, json });
+}
+
+async function startInvited(roomId: string, json: Record<string, unknown>) {
+  return v1("POST", `/v1/rooms/${roomId}/start_invited`, { json });
+}
+
+async function addMember(owner: Signed, roomId: string, member: Signed): Promise<void> {
+  const row = await env.DB.prepare("SELECT token FROM rooms WHERE id = ?").bind(roomId).first<{ token: string }>();
+  const res = await ocs("POST", `/ocs/v2.php/apps/spreed/api/v4/room/${row?.token}/participants`, {
+    auth: { user: owner.login, password: owner.password },
+    body: { newParticipant: member.login },
+  });
+  expect(res.status).toBe(200);
+}
+
+async function handshake(protocols: string | null) {
+  const res = await exports.default.fetch(upgradeRequest(protocols));
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
+}
+
+describe("POST /v1/rooms/{room_id}/start", () => {
+  it("gives members a ticket and a resumption token; strangers 404, anonymous 401", async () => {
+    const owner = await signIn("host");
+    const member = await signIn("member");
+    const stranger = await signIn("stranger");
+    const room = await createRoom(owner, { password: "not-needed-for-users" });
+    await addMember(owner, room.id, member);
+    for (const user of [owner, member]) {
+      const res = await start(user, room.id);
+      expect(res.status).toBe(200);
+      expect(Object.keys(res.body).sort()).toEqual(["resumption", "ticket"]);
+      expect(res.body.ticket).toMatch(ALNUM64);
+      expect(res.body.resumption).toMatch(ALNUM64);
+    }
+    expectError(await start(stranger, room.id), 404, "not_found");
+    expectError(await start(owner, crypto.randomUUID()), 404, "not_found");
+    expectError(await v1("POST", `/v1/rooms/${room.id}/start`, { json: {} }), 401, "unauthorized");
+  });
+
+  it("rejects breakout rooms (none run) and malformed bodies", async () => {
+    const owner = await signIn("host");
+    const room = await createRoom(owner);
+    expectError(await start(owner, room.id, { breakout_room: crypto.randomUUID() }), 400, "no_breakout_rooms");
+    expectError(await start(owner, room.id, { breakout_room: 3 }), 400, "invalid_json");
+    expectError(await start(owner, room.id, { resumption: 42 }), 400, "invalid_json");
+    expectError(await v1("POST", `/v1/rooms/${room.id}/start`, { token: owner.token, body: "x", headers: { "Content-Type": "application/json" } }), 400, "invalid_json");
+  });
+});
+
+describe("POST /v1/rooms/{room_id}/start_invited", () => {
+  it("admits invite-code guests with the room password; wrong or missing password → 401 wrong_room_password", async () => {
+    const owner = await signIn("host");
+    const room = await createRoom(owner, { password: "open sesame" });
+    const code = await createInvite(owner, room.id);
+    const ok = await startInvited(room.id, { invite_code: code, password: "open sesame" });
+    expect(ok.status).toBe(200);
+    expect(ok.body.ticket).toMatch(ALNUM64);
+    const wrong = await startInvited(room.id, { invite_code: code, password: "open sesame!" });
+    expectError(wrong, 401, "wrong_room_password");
+    expect(wrong.body.message).toBe("The provided password does not match the rooms password");
+    expect(wrong.headers.get("www-authenticate")).toBeNull();
+    expectError(await startInvited(room.id, { invite_code: code }), 401, "wrong_room_password");
+
+    // Without a room password any given password is ignored.
+    const open = await createRoom(owner);
+    const openCode = await createInvite(owner, open.id);
+    expect((await startInvited(open.id, { invite_code: openCode, password: "whatever" })).status).toBe(200);
+    expect((await startInvited(open.id, { invite_code: openCode })).status).toBe(200);
+  });
+
+  it("refuses malformed, unknown, expired, deleted and foreign invite codes", async () => {
+    const owner = await signIn("host");
+    const room = await createRoom(owner);
+    const other = await createRoom(owner);
+    const bad = await startInvited(room.id, { invite_code: "not-a-uuid" });
+    expectValidation(bad, "invite_code", "invalid_value");
+    expect(bad.body.validation_errors[0].message).toBe("Bad invite code format");
+    expectError(await startInvited(room.id, { invite_code: crypto.randomUUID() }), 404, "not_found");
+    const expired = await createInvite(owner, room.id, { expiration: "2000-01-01T00:00:00Z" });
+    expectError(await startInvited(room.id, { invite_code: expired }), 404, "not_found");
+    const deleted = await createInvite(owner, room.id);
+    await v1("DELETE", `/v1/rooms/${room.id}/invites/${deleted}`, { token: owner.token });
+    expectError(await startInvited(room.id, { invite_code: deleted }), 404, "not_found");
+    const foreign = await createInvite(owner, other.id);
+    const mismatch = await startInvited(room.id, { invite_code: foreign });
+    expectError(mismatch, 400, "bad_request");
+    expect(mismatch.body.message).toBe("Room id mismatch");
+    expectError(await startInvited(room.id, {}), 400, "invalid_json");
+    expectValidation(await startInvited(room.id, { invite_code: "x".repeat(129) }), "invite_code", "invalid_length");
+  });
+});
+
+describe("GET /signaling handshake", () => {
+  it("answers the reference's errors for missing or bad protocols and tickets", async () => {
+    const owner = await signIn("host");
+    const room = await createRoom(owner);
+    expectError(await handshake(null), 400, "missing_protocol");
+    expectError(await handshake("chat, ticket#abc"), 400, "invalid_protocol");
+    expectError(await handshake(PROTOCOL), 401, "missing_ticket");
+    expectError(await handshake(`${PROTOCOL}, ticket#short`), 401, "invalid_ticket");
+    expectError(await handshake(`${PROTOCOL}, ticket#${"A".repeat(64)}`), 401, "invalid_ticket");
+
+    // Tickets work once.
+    const { ticket } = (await start(owner, room.id)).body;
+    const client = await SignalingClient.connect(ticket);
+    expectError(await handshake(`ticket#${ticket}, ${PROTOCOL}`), 401, "invalid_ticket");
+    client.close();
+  });
+});
+
+describe("signaling", () => {
+  it(
+    "holds a meeting: waiting room, hands, bad frames, kick, ban, resumption, and eviction with hibernated sockets",
+    async () => {
+      const owner = await signIn("host", { displayName: "Olivia Owner" });
+      const bob = await signIn("bob", { displayName: "Bob Member" });
+      const room = await createRoom(owner, { password: "meet", waiting_room: true });
+      await addMember(owner, room.id, bob);
+      const code = await createInvite(owner, room.id);
+      const stub = roomStub(env, room.id);
+
+      // 1. The owner joins: moderator, room owner, the waiting room is on.
+      const o = await SignalingClient.connect((await start(owner, room.id)).body.ticket);
+      o.send("control", { action: "join", display_name: "  Olivia   Owner " });
+      const ojoin = (await o.next("control", "join_success")).payload;
+      expect(ojoin).toMatchObject({ display_name: "Olivia Owner", role: "moderator", is_room_owner: true, participants: [] });
+      expect(ojoin.moderation).toEqual({ raise_hands_enabled: true, waiting_room_enabled: true, waiting_room_participants: [] });
+      expect(ojoin.tariff).toMatchObject({ name: "OpenTalkDefaultTariff" });
+      const ownerId = ojoin.id as string;
+
+      // 2. Bob waits in the waiting room until the owner accepts him.
+      const bobStart = (await start(bob, room.id)).body;
+      const b = await SignalingClient.connect(bobStart.ticket);
+      b.send("control", { action: "raise_hand" });
+      expect((await b.next("control", "error")).payload.error).toBe("not_yet_joined");
+      b.send("control", { action: "join", display_name: "Bob" });
+      await b.next("moderation", "in_waiting_room");
+      const waiting = (await o.next("moderation", "joined_waiting_room")).payload;
+      expect(waiting.control).toMatchObject({ display_name: "Bob", role: "user", participation_kind: "user" });
+      const bobId = waiting.id as string;
+      b.send("control", { action: "enter_room" });
+      expect((await b.next("control", "error")).payload.error).toBe("not_accepted_or_not_in_waiting_room");
+      o.send("moderation", { action: "accept", target: bobId });
+      await b.next("moderation", "accepted");
+      b.send("control", { action: "enter_room" });
+      const bjoin = (await b.next("control", "join_success")).payload;
+      expect(bjoin).toMatchObject({ id: bobId, role: "user", is_room_owner: false });
+      expect(bjoin.participants).toEqual([{ id: ownerId, control: expect.objectContaining({ display_name: "Olivia Owner", role: "moderator", is_room_owner: true, left_at: null }) }]);
+      expect(bjoin.moderation).toEqual({ raise_hands_enabled: true });
+      await o.next("moderation", "left_waiting_room", (f) => f.payload.id === bobId);
+      expect((await o.next("control", "joined")).payload).toMatchObject({ id: bobId, control: { display_name: "Bob", hand_is_up: false } });
+
+      // 3. The owner opens the waiting room (= the Talk lobby), and a guest joins directly.
+      o.send("moderation", { action: "disable_waiting_room" });
+      await o.next("moderation", "waiting_room_disabled");
+      await b.next("moderation", "waiting_room_disabled");
+      expect((await v1("GET", `/v1/rooms/${room.id}`, { token: owner.token })).body.waiting_room).toBe(false);
+      const guestStart = (await startInvited(room.id, { invite_code: code, password: "meet" })).body;
+      const g = await SignalingClient.connect(guestStart.ticket);
+      g.send("control", { action: "join", display_name: "Gus" });
+      const gjoin = (await g.next("control", "join_success")).payload;
+      expect(gjoin).toMatchObject({ role: "guest", display_name: "Gus" });
+      expect(gjoin.participants.map((p: { id: string }) => p.id).sort()).toEqual([ownerId, bobId].sort());
+      const guestId = gjoin.id as string;
+      for (const c of [o, b]) expect((await c.next("control", "joined")).payload).toMatchObject({ id: guestId, control: { participation_kind: "guest", role: "guest" } });
+
+      // 4. Hands: raised and lowered, seen by the others as updates; then disabled by the owner.
+      b.send("control", { action: "raise_hand" });
+      await b.next("control", "hand_raised");
+      for (const c of [o, g]) expect((await c.next("control", "update")).payload).toMatchObject({ id: bobId, control: { hand_is_up: true } });
+      b.send("control", { action: "lower_hand" });
+      await b.next("control", "hand_lowered");
+      for (const c of [o, g]) expect((await c.next("control", "update")).payload).toMatchObject({ id: bobId, control: { hand_is_up: false } });
+      b.send("control", { action: "raise_hand" });
+      await b.next("control", "hand_raised");
+      for (const c of [o, g]) await c.next("control", "update", (f) => f.payload.id === bobId && f.payload.control.hand_is_up);
+      // Disabling raised hands lowers the raised ones.
+      o.send("moderation", { action: "disable_raise_hands" });
+      expect((await g.next("moderation", "raise_hands_disabled")).payload.issued_by).toBe(ownerId);
+      for (const c of [o, g]) expect((await c.next("control", "update")).payload).toMatchObject({ id: bobId, control: { hand_is_up: false } });
+      g.send("control", { action: "raise_hand" });
+      expect((await g.next("control", "error")).payload.error).toBe("raise_hands_disabled");
+      o.send("moderation", { action: "enable_raise_hands" });
+      await g.next("moderation", "raise_hands_enabled");
+
+      // 5. Bad frames get errors, never silence; echo answers before and after joining.
+      const errorOf = async (c: SignalingClient) => (await c.next("control", "error")).payload.error;
+      g.sendRaw("{not json");
+      expect(await errorOf(g)).toBe("invalid_json");
+      g.send("control", { action: "fly" });
+      expect(await errorOf(g)).toBe("invalid_json");
+      g.sendRaw(JSON.stringify({ payload: { action: "join" } }));
+      expect(await errorOf(g)).toBe("invalid_json");
+      g.send("moderation", { action: "kick", target: "nobody" });
+      expect(await errorOf(g)).toBe("invalid_json");
+      g.send("chat", { action: "send_message", content: "hi" });
+      expect(await errorOf(g)).toBe("invalid_namespace");
+      g.send("control", { action: "join", display_name: "Again" });
+      expect(await errorOf(g)).toBe("already_joined");
+      g.send("moderation", { action: "kick", target: ownerId });
+      expect((await g.next("moderation", "error")).payload.error).toBe("permission_denied");
+      g.send("moderation", { action: "ban", target: ownerId });
+      expect((await g.next("moderation", "error")).payload.error).toBe("permission_denied");
+      g.send("echo", { action: "ping" });
+      expect(await g.nextIn("echo")).toMatchObject({ namespace: "echo", payload: { action: "ping" } });
+      o.send("moderation", { action: "ban", target: guestId });
+      expect((await o.next("moderation", "error")).payload.error).toBe("cannot_ban_guest");
+
+      // 6. The guest is kicked: told so, disconnected, and gone for the others.
+      o.send("moderation", { action: "kick", target: guestId });
+      await g.next("moderation", "kicked");
+      expect((await g.closed).code).toBe(1000);
+      for (const c of [o, b]) expect((await c.next("control", "left")).payload).toEqual({ message: "left", id: guestId });
+
+      // 7. Bob drops and comes back with his resumption token as the same participant, past the
+      //    waiting room the owner has closed again (he was accepted in this session).
+      expectError(await start(bob, room.id, { resumption: bobStart.resumption }), 400, "session_running");
+      b.close();
+      expect((await o.next("control", "left")).payload.id).toBe(bobId);
+      o.send("moderation", { action: "enable_waiting_room" });
+      await o.next("moderation", "waiting_room_enabled");
+      const resumed = (await start(bob, room.id, { resumption: bobStart.resumption })).body;
+      expect(resumed.resumption).toBe(bobStart.resumption);
+      const b2 = await SignalingClient.connect(resumed.ticket);
+      b2.send("control", { action: "join", display_name: "Bob" });
+      const rejoin = (await b2.next("control", "join_success")).payload;
+      expect(rejoin.id).toBe(bobId);
+      expect((await o.next("control", "joined")).payload.id).toBe(bobId);
+
+      // 8. Eviction: the object goes away, the sockets hibernate and still work afterwards.
+      await evictDurableObject(stub);
+      b2.send("control", { action: "raise_hand" });
+      await b2.next("control", "hand_raised");
+      expect((await o.next("control", "update")).payload).toMatchObject({ id: bobId, control: { hand_is_up: true } });
+      o.send("echo", { action: "ping" });
+      expect(await o.nextIn("echo")).toMatchObject({ namespace: "echo" });
+
+      // 9. Bob is banned: closed, and refused a new ticket for the rest of the session.
+      o.send("moderation", { action: "ban", target: bobId });
+      await b2.next("moderation", "banned");
+      await b2.closed;
+      expect((await o.next("control", "left")).payload.id).toBe(bobId);
+      expectError(await start(bob, room.id), 403, "banned_from_room");
+      o.close();
+    },
+    90_000,
+  );
+
+  it("a moderator leaving does not strand the waiting room; the next moderator sees and admits it", async () => {
+    const owner = await signIn("host");
+    const room = await createRoom(owner, { waiting_room: true });
+    const code = await createInvite(owner, room.id);
+    const ownerStart = (await start(owner, room.id)).body;
+    const o = await SignalingClient.connect(ownerStart.ticket);
+    o.send("control", { action: "join", display_name: "Host" });
+    await o.next("control", "join_success");
+
+    const g = await SignalingClient.connect((await startInvited(room.id, { invite_code: code })).body.ticket);
+    g.send("control", { action: "join", display_name: "Waiting Guest" });
+    await g.next("moderation", "in_waiting_room");
+    const guestId = (await o.next("moderation", "joined_waiting_room")).payload.id;
+
+    o.close();
+    await o.closed;
+    const back = await SignalingClient.connect((await start(owner, room.id, { resumption: ownerStart.resumption })).body.ticket);
+    back.send("control", { action: "join", display_name: "Host" });
+    const joined = (await back.next("control", "join_success")).payload;
+    expect(joined.moderation.waiting_room_participants).toEqual([
+      { id: guestId, control: expect.objectContaining({ display_name: "Waiting Guest", participation_kind: "guest" }), waiting_room_state: "waiting" },
+    ]);
+    back.send("moderation", { action: "accept", target: guestId });
+    await g.next("moderation", "accepted");
+    g.send("control", { action: "enter_room" });
+    expect((await g.next("control", "join_success")).payload.participants.map((p: { id: string }) => p.id)).toEqual([joined.id]);
+    g.close();
+    back.close();
+  });
+
+  it("tells every socket when the room is deleted", async () => {
+    const owner = await signIn("host");
+    const room = await createRoom(owner);
+    const o = await SignalingClient.connect((await start(owner, room.id)).body.ticket);
+    o.send("control", { action: "join", display_name: "Host" });
+    await o.next("control", "join_success");
+    expect((await v1("DELETE", `/v1/rooms/${room.id}`, { token: owner.token })).status).toBe(204);
+    await o.next("control", "room_deleted");
+    expect((await o.closed).code).toBe(1000);
+  });
+});
+
+describe("announcement coalescing", () => {
+  it("yields one announcement per participant per window, skipping what a snapshot already showed", () => {
+    const c = new Coalescer();
+    const present = new Set(["a", "b", "d"]);
+    c.note("a", false); // a joined
+    c.note("a", true); // …and raised a hand in the same window
+    c.note("b", true); // b (known) changed
+    c.note("x", false); // x joined…
+    c.note("x", true); // …and left again: nobody needs to hear of x
+    c.snapshot("d"); // d joined now and got the full list
+    c.note("y", true); // y (known) left
+    const drained = c.drain((id) => present.has(id));
+    const kinds = Object.fromEntries(drained.map((d) => [d.id, [d.kindFor("b"), d.kindFor("d")]]));
+    expect(kinds).toEqual({
+      a: ["joined", null],
+      b: ["update", null],
+      x: [null, null],
+      y: ["left", "left"],
+    });
+    expect(c.size).toBe(0);
+  });
+});

@@ -54,6 +54,7 @@ export default defineConfig(async () => {
             EDGETALK_TURN_SERVERS: "turn.example.test:3478",
             EDGETALK_STUN_SERVERS: "stun.example.test:3478",
             EDGETALK_SIP_GROUPS: "sip-users",
+            EDGETALK_RECORDING_CONSENT: "1",
           },
           [CONFIGURED],
         ),

@@ -69,6 +69,13 @@ describe("capabilities", () => {
     expect(res.data.version).toMatchObject({ major: 31, string: "31.0.0" });
     const spreed = res.data.capabilities.spreed;
     expect(spreed.features).toEqual([...TALK_FEATURES]);
+    // What clients gate on is advertised; what EdgeTalk lacks (chat, breakout rooms, federation) is not.
+    expect(spreed.features).toEqual(
+      expect.arrayContaining(["conversation-v4", "webinary-lobby", "in-call-flags", "sip-support", "send-call-notification", "signaling-v3"]),
+    );
+    for (const missing of ["chat-v2", "breakout-rooms-v1", "federation-v1", "listable-rooms", "room-description"]) {
+      expect(spreed.features).not.toContain(missing);
+    }
     expect(spreed.config.permissions).toMatchObject({ "max-default": 254, "max-custom": 255 });
     expect(spreed.config.signaling["session-ping-limit"]).toBe(200);
   });

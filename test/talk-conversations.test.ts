@@ -306,6 +306,29 @@ describe("favorites and notification levels", () => {
   });
 });
 
+describe("call notifications", () => {
+  it("are on by default and can be switched off per user; 400 for other levels, 401 for guests", async () => {
+    const { alice, bob, carol, token } = await groupRoom();
+    expect((await ocs("GET", `${V4}/room/${token}`, { auth: bob })).data.notificationCalls).toBe(1);
+    const off = await ocs("POST", `${V4}/room/${token}/notify-calls`, { auth: bob, body: { level: 0 } });
+    expect(off.status).toBe(200);
+    expect(off.data.notificationCalls).toBe(0);
+    expect((await ocs("GET", `${V4}/room/${token}`, { auth: alice })).data.notificationCalls).toBe(1);
+    // Bob no longer hears about new calls.
+    const jar = new CookieJar();
+    await ocs("POST", `${V4}/room/${token}/participants/active`, { auth: alice, jar });
+    await ocs("POST", `/ocs/v2.php/apps/spreed/api/v4/call/${token}`, { auth: alice, jar });
+    expect((await ocs("GET", "/ocs/v2.php/apps/notifications/api/v2/notifications", { auth: bob })).data).toEqual([]);
+
+    for (const level of [2, -1, "x"]) {
+      expect((await ocs("POST", `${V4}/room/${token}/notify-calls`, { auth: bob, body: { level } })).status).toBe(400);
+    }
+    expect((await ocs("POST", `${V4}/room/${token}/notify-calls`, { auth: carol, body: { level: 1 } })).status).toBe(404);
+    expect((await ocs("POST", `${V4}/room/${token}/notify-calls`, { body: { level: 1 } })).status).toBe(401);
+    expect((await ocs("GET", `${V4}/room/${token}`, { auth: bob })).data.notificationCalls).toBe(0);
+  });
+});
+
 describe("the v1 fields of the seed's conversation table", () => {
   it("counts active users and guests and reports participantInCall and lastMessage", async () => {
     const { alice, token } = await groupRoom();
@@ -317,5 +340,9 @@ describe("the v1 fields of the seed's conversation table", () => {
     expect(room.data).toMatchObject({ count: 1, numGuests: 1, participantInCall: false, lastMessage: [] });
     const without = await ocs("GET", `${V4}/room/${token}`, { auth: alice, jar, query: { includeLastMessage: "false" } });
     expect(without.data).toMatchObject({ count: 1, numGuests: 1 });
+    expect(without.data).not.toHaveProperty("lastMessage");
+    const list = await ocs("GET", `${V4}/room`, { auth: alice, query: { includeLastMessage: "0" } });
+    expect(list.data[0]).not.toHaveProperty("lastMessage");
+    expect((await ocs("GET", `${V4}/room`, { auth: alice, query: { includeLastMessage: "perhaps" } })).status).toBe(400);
   });
 });

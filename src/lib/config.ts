@@ -20,7 +20,8 @@ export interface Config {
   sipBridgeSecret: string;
   sipDialinInfo: string;
   sipGroups: string[];
-  sipDialoutEnabled: boolean;
+  /** Talk `recording_consent`: 1 = everyone must consent to recording before joining a call. */
+  recordingConsent: number;
   serviceClients: ServiceClient[];
   defaultGroupNotification: number;
   /** Nextcloud (WebDAV + share API) for OpenTalk event shared folders; empty url = not configured. */
@@ -83,7 +84,7 @@ export function parseConfig(vars: Vars): Config {
     sipBridgeSecret: vars.EDGETALK_SIP_BRIDGE_SECRET ?? "",
     sipDialinInfo: vars.EDGETALK_SIP_DIALIN_INFO ?? "",
     sipGroups: list(vars.EDGETALK_SIP_GROUPS),
-    sipDialoutEnabled: vars.EDGETALK_SIP_DIALOUT === "true",
+    recordingConsent: vars.EDGETALK_RECORDING_CONSENT === "1" ? 1 : 0,
     serviceClients: parseServiceClients(vars.EDGETALK_SERVICE_CLIENTS),
     defaultGroupNotification: int(vars.EDGETALK_DEFAULT_GROUP_NOTIFICATION, 2),
     sharedFolder: {

@@ -352,6 +352,11 @@ export class Room extends DurableObject<Env> {
     return this.updateSelf(caller, "notification_level", level);
   }
 
+  /** Per-user call notifications on (1) or off (0). */
+  async setCallNotifications(caller: Caller, level: number): Promise<Outcome<CallerView>> {
+    return this.updateSelf(caller, "notification_calls", level);
+  }
+
   /** Room default permissions; a non-zero value is custom. Resets every attendee's own permissions. */
   async setDefaultPermissions(caller: Caller, permissions: number): Promise<Outcome<CallerView>> {
     return this.mutate(caller, "moderator", (a) => {
@@ -613,11 +618,13 @@ export class Room extends DurableObject<Env> {
 
   /**
    * Joins the call with the given flags. Starting a call (none running) needs the start-call
-   * permission; audio and video bits the caller may not publish are dropped.
+   * permission; audio and video bits the caller may not publish are dropped. Where the server
+   * requires recording consent, a join without it is refused.
    */
-  async joinCall(caller: Caller, flags: number): Promise<Outcome<CallStart>> {
+  async joinCall(caller: Caller, flags: number, consent = { required: false, given: false }): Promise<Outcome<CallStart>> {
     const access = this.callAccess(caller, { session: true });
     if (!access.ok) return access;
+    if (consent.required && !consent.given) return fail(400, "consent");
     const { attendee, session, meta } = access.value;
     const permissions = effectivePermissions(attendee.participantType, attendee.permissions, meta.defaultPermissions);
     const running = this.callRunning();
@@ -912,7 +919,7 @@ export class Room extends DurableObject<Env> {
   }
 
   /** Updates one per-attendee column of a logged-in caller. */
-  private async updateSelf(caller: Caller, column: "favorite" | "notification_level", value: number): Promise<Outcome<CallerView>> {
+  private async updateSelf(caller: Caller, column: "favorite" | "notification_level" | "notification_calls", value: number): Promise<Outcome<CallerView>> {
     const access = this.access(caller, "participant");
     if (!access.ok) return access;
     const { attendee, session } = access.value;

@@ -2,6 +2,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
 import { database } from "../db/client";
+import { config } from "../lib/config";
 import { addNotifications } from "../db/notifications";
 import { currentUser, type AppEnv } from "../lib/context";
 import { ocsFail } from "../lib/errors";
@@ -42,7 +43,8 @@ export function registerTalkCallRoutes(app: OpenAPIHono<AppEnv>) {
     async (c, p, path) => {
       const flags = callFlags(p.flags);
       const r = await talkRoom(c, path.token);
-      const joined = unwrap((await r.stub.joinCall(r.caller, flags)) as Outcome<CallStart>);
+      const consent = { required: config(c.env).recordingConsent === 1, given: p.recordingConsent ?? false };
+      const joined = unwrap((await r.stub.joinCall(r.caller, flags, consent)) as Outcome<CallStart>);
       // A new call is announced to the members, unless it was started silently.
       if (joined.started && !p.silent) {
         await addNotifications(

@@ -6,7 +6,41 @@ import type { UserRow } from "../db/schema";
 import { config } from "../lib/config";
 import { EDGETALK_VERSION } from "../version";
 
-export const TALK_FEATURES: readonly string[] = [];
+export const TALK_FEATURES: readonly string[] = [
+  // Conversations and participants
+  "conversation-v4",
+  "empty-group-room",
+  "favorites",
+  "last-room-activity",
+  "notification-levels",
+  "notification-calls",
+  "invite-groups-and-mails",
+  "locked-one-to-one-rooms",
+  "read-only-rooms",
+  "multi-room-users",
+  "guest-display-names",
+  "publishing-permissions",
+  "conversation-permissions",
+  "conversation-creation-password",
+  // Calls, lobby, SIP
+  "audio",
+  "video",
+  "in-call-flags",
+  "conversation-call-flags",
+  "start-call-flag",
+  "silent-call",
+  "send-call-notification",
+  "webinary-lobby",
+  "sip-support",
+  "sip-support-nopin",
+  "recording-consent",
+  // Signaling (internal long-poll; peers exchange raise-hand and force-mute over it)
+  "no-ping",
+  "signaling-v3",
+  "guest-signaling",
+  "raise-hand",
+  "force-mute",
+];
 
 export const MAX_DEFAULT_PERMISSIONS = 254;
 export const MAX_CUSTOM_PERMISSIONS = 255;
@@ -27,7 +61,7 @@ export function capabilities(env: Env, _user: UserRow | null) {
             enabled: true,
             "breakout-rooms": false,
             recording: false,
-            "recording-consent": 0,
+            "recording-consent": cfg.recordingConsent,
             "supported-reactions": [],
             "sip-enabled": Boolean(cfg.sipBridgeSecret && cfg.sipDialinInfo),
             "sip-dialout-enabled": false,

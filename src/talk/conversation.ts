@@ -55,6 +55,8 @@ export interface ConversationContext {
   isUser: boolean;
   sipConfigured: boolean;
   defaultGroupNotification: number;
+  /** The server's recording-consent requirement (0/1). */
+  recordingConsent?: number;
   /** `includeLastMessage=false` leaves `lastMessage` out. */
   includeLastMessage?: boolean;
 }
@@ -84,7 +86,7 @@ export function conversation(ctx: ConversationContext) {
     callPermissions: 0,
     messageExpiration: 0,
     callRecording: 0,
-    recordingConsent: 0,
+    recordingConsent: ctx.recordingConsent ?? 0,
     unreadMessages: 0,
     unreadMention: false,
     unreadMentionDirect: false,

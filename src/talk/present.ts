@@ -38,8 +38,13 @@ function partnerOf(type: number, name: string, viewer: string | undefined, names
   return other ? { userid: other, displayName: names.get(other) ?? other } : null;
 }
 
+export interface PresentOptions {
+  /** `includeLastMessage=false` leaves `lastMessage` out. */
+  includeLastMessage?: boolean;
+}
+
 /** The conversation object for one caller from a live DO view. */
-export async function presentView(env: Env, view: CallerView, serial: number, viewerUserid?: string) {
+export async function presentView(env: Env, view: CallerView, serial: number, viewerUserid?: string, options: PresentOptions = {}) {
   const cfg = config(env);
   const names = await partners(env, viewerUserid, [view.meta]);
   const a = view.attendee;
@@ -64,11 +69,13 @@ export async function presentView(env: Env, view: CallerView, serial: number, vi
     isUser: viewerUserid !== undefined,
     sipConfigured: Boolean(cfg.sipBridgeSecret && cfg.sipDialinInfo),
     defaultGroupNotification: cfg.defaultGroupNotification,
+    recordingConsent: cfg.recordingConsent,
+    includeLastMessage: options.includeLastMessage,
   });
 }
 
 /** Conversation objects for a user's room list, straight from the D1 index (no DO fan-out). */
-export async function presentIndex(env: Env, viewer: { userid: string }, rows: { room: RoomRow; member: RoomMemberRow }[]) {
+export async function presentIndex(env: Env, viewer: { userid: string }, rows: { room: RoomRow; member: RoomMemberRow }[], options: PresentOptions = {}) {
   const cfg = config(env);
   const names = await partners(env, viewer.userid, rows.map((r) => r.room));
   const sipConfigured = Boolean(cfg.sipBridgeSecret && cfg.sipDialinInfo);
@@ -91,6 +98,8 @@ export async function presentIndex(env: Env, viewer: { userid: string }, rows: {
       isUser: true,
       sipConfigured,
       defaultGroupNotification: cfg.defaultGroupNotification,
+      recordingConsent: cfg.recordingConsent,
+      includeLastMessage: options.includeLastMessage,
     }),
   );
 }

@@ -8,7 +8,7 @@ import { config } from "../lib/config";
 import { currentUser, type AppEnv } from "../lib/context";
 import { hashPassword, seal, sha1Hex } from "../lib/crypto";
 import { OcsError, ocsFail } from "../lib/errors";
-import { ocsInt, ocsRoute } from "../lib/route";
+import { ocsBool, ocsInt, ocsRoute } from "../lib/route";
 import { newRoomToken, roomStub } from "../room/directory";
 import { ParticipantType, RoomType, type NewMember, type RoomInit } from "../room/types";
 import { EDGETALK_VERSION } from "../version";
@@ -26,21 +26,37 @@ const CreateParams = z.object({
   password: z.string().max(1024).optional(),
 });
 
+/**
+ * List parameters. `modifiedSince` is accepted but every room is returned: a full list is always
+ * correct, while filtering by last activity would hide settings changes from incremental clients.
+ */
+const ListParams = z.object({
+  noStatusUpdate: ocsInt().optional(),
+  includeStatus: ocsBool().optional(),
+  modifiedSince: ocsInt().optional(),
+  includeLastMessage: ocsBool().optional(),
+});
+const GetParams = z.object({ includeLastMessage: ocsBool().optional() });
+
 async function talkHash(): Promise<string> {
   return sha1Hex(`edgetalk:${EDGETALK_VERSION.talk}`);
 }
 
 export function registerTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {
-  ocsRoute(app, { method: "get", path: `${TALK_V4}/room`, summary: "Get the user's conversations", tags: TAGS, auth: "user" }, async (c) => {
-    const user = currentUser(c);
-    if (!user) throw new OcsError(401, [], "", 997);
-    const modifiedBefore = String(Math.floor(Date.now() / 1000));
-    const rows = await roomsOfUser(database(c.env), user.id);
-    return {
-      data: await presentIndex(c.env, user, rows),
-      headers: { "X-Nextcloud-Talk-Hash": await talkHash(), "X-Nextcloud-Talk-Modified-Before": modifiedBefore },
-    };
-  });
+  ocsRoute(
+    app,
+    { method: "get", path: `${TALK_V4}/room`, summary: "Get the user's conversations", tags: TAGS, auth: "user", params: ListParams },
+    async (c, p) => {
+      const user = currentUser(c);
+      if (!user) throw new OcsError(401, [], "", 997);
+      const modifiedBefore = String(Math.floor(Date.now() / 1000));
+      const rows = await roomsOfUser(database(c.env), user.id);
+      return {
+        data: await presentIndex(c.env, user, rows, { includeLastMessage: p.includeLastMessage }),
+        headers: { "X-Nextcloud-Talk-Hash": await talkHash(), "X-Nextcloud-Talk-Modified-Before": modifiedBefore },
+      };
+    },
+  );
 
   ocsRoute(app, { method: "post", path: `${TALK_V4}/room`, summary: "Create a conversation", tags: TAGS, auth: "user", params: CreateParams }, async (c, p) => {
     const user = currentUser(c);
@@ -109,13 +125,13 @@ export function registerTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {
     return { status: 201, data: await presentView(c.env, view, found.serial, user.userid) };
   });
 
-  ocsRoute(app, { method: "get", path: `${TALK_V4}/room/{token}`, summary: "Get a conversation", tags: TAGS, auth: "public" }, async (c, _p, path) => {
+  ocsRoute(app, { method: "get", path: `${TALK_V4}/room/{token}`, summary: "Get a conversation", tags: TAGS, auth: "public", params: GetParams }, async (c, p, path) => {
     const room = await roomByToken(c, path.token ?? "");
     const view = await room.stub.view(await talkCaller(c));
     // Non-members only see public rooms (as a skeleton).
     if (!view || (!view.attendee && view.meta.type !== RoomType.Public)) throw new OcsError(404, []);
     return {
-      data: await presentView(c.env, view, room.serial, currentUser(c)?.userid),
+      data: await presentView(c.env, view, room.serial, currentUser(c)?.userid, { includeLastMessage: p.includeLastMessage }),
       headers: { "X-Nextcloud-Talk-Hash": await talkHash() },
     };
   });

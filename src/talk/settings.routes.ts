@@ -96,6 +96,15 @@ export function registerTalkSettingsRoutes(app: OpenAPIHono<AppEnv>) {
 
   ocsRoute(
     app,
+    { method: "post", path: `${room}/notify-calls`, summary: "Turn call notifications on or off", tags: TAGS, auth: "user", params: z.object({ level: ocsInt() }) },
+    async (c, p, path) => {
+      if (p.level !== 0 && p.level !== 1) throw ocsFail(400, "level");
+      return conversationAfter(c, path.token, (r) => r.stub.setCallNotifications(r.caller, p.level));
+    },
+  );
+
+  ocsRoute(
+    app,
     {
       method: "put",
       path: `${room}/permissions/{mode}`,

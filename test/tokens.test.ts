@@ -115,6 +115,10 @@ describe("/v1/auth/login", () => {
     expect(missingClaims.body.code).toBe("invalid_claims");
     const expired = await v1Login(await mint({ sub: "x", email: "e", given_name: "g", family_name: "f" }, { aud: "web", exp: 1000 }));
     expect(expired.status).toBe(401);
+    // An access token (typ at+jwt) is not accepted in place of an id_token.
+    const accessToken = await v1Login(await mint({ sub: crypto.randomUUID(), email: "e", given_name: "g", family_name: "f" }, { typ: "at+jwt" }));
+    expect(accessToken.status).toBe(401);
+    expect(accessToken.body.code).toBe("unauthorized");
 
     const badJson = await request("POST", "/v1/auth/login", { headers: { "Content-Type": "application/json" }, body: "{nope" });
     expect(badJson.status).toBe(400);

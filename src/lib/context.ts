@@ -24,5 +24,6 @@ export function currentUser(c: AppContext): UserRow | null {
 }
 
 export function clientAddress(c: AppContext): string {
-  return c.req.header("cf-connecting-ip") ?? c.req.header("x-real-ip") ?? "local";
+  // Only Cloudflare's own header: anything else (X-Real-IP, X-Forwarded-For) is chosen by the client.
+  return c.req.header("cf-connecting-ip") ?? "local";
 }

@@ -2,7 +2,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
 import { createFromClaims } from "../auth/bearer";
-import { issuerUrl, verifyJwt } from "../auth/oidc";
+import { ACCESS_TOKEN_TYPE, issuerUrl, verifyJwt, type Verified } from "../auth/oidc";
 import { database } from "../db/client";
 import { findUserById, findUserByOidc, updateUser } from "../db/users";
 import { config } from "../lib/config";
@@ -44,7 +44,9 @@ export function registerOpenTalkAuthRoutes(app: OpenAPIHono<AppEnv>) {
     async (c, { body }) => {
       const cfg = config(c.env);
       const db = database(c.env);
-      const verified = await verifyJwt(cfg, body.id_token);
+      const found = await verifyJwt(cfg, body.id_token);
+      // An access token of the built-in issuer is not an id_token: it proves a session, not a login.
+      const verified: Verified = found.ok && found.builtIn && found.typ === ACCESS_TOKEN_TYPE ? { ok: false, reason: "invalid" } : found;
       if (!verified.ok) {
         if (verified.reason === "expired") {
           throw OpenTalkError.unauthorized("The session for this user has expired", "unauthorized", {

@@ -66,6 +66,7 @@ export function registerTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {
     if (type !== RoomType.OneToOne && type !== RoomType.Group && type !== RoomType.Public) throw ocsFail(400, "type");
     const id = crypto.randomUUID();
     const owner = { actorType: "users" as const, actorId: user.userid, displayName: user.displayName, userUuid: user.id };
+    const base = { id, token: newRoomToken(sipConfigured(config(c.env))), type, createdBy: user.id, owner };
     let init: RoomInit;
 
     if (type === RoomType.OneToOne) {
@@ -82,12 +83,8 @@ export function registerTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {
         return { status: 200, data: await presentView(c.env, view, existing.serial, user.userid) };
       }
       init = {
-        id,
-        token: newRoomToken(sipConfigured(config(c.env))),
-        type,
+        ...base,
         name,
-        createdBy: user.id,
-        owner,
         members: [{ actorType: "users", actorId: target.userid, displayName: target.displayName, participantType: ParticipantType.Owner, userUuid: target.id }],
       };
     } else {
@@ -106,12 +103,8 @@ export function registerTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {
       if ([...name].length > 255) throw ocsFail(400, "name");
       const password = type === RoomType.Public && p.password ? p.password : null;
       init = {
-        id,
-        token: newRoomToken(sipConfigured(config(c.env))),
-        type,
+        ...base,
         name,
-        createdBy: user.id,
-        owner,
         members,
         passwordHash: password ? await hashPassword(password) : null,
         passwordSealed: password ? await seal(config(c.env).secret, password) : null,

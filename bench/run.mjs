@@ -13,7 +13,7 @@
  *   5. stops everything, prints the table and writes bench/results.json.
  *
  * Environment:
- *   BENCH_QUICK=1      short windows (0.5 s warm-up, 1 s windows) for iterating on the harness
+ *   BENCH_QUICK=1      short windows (0.5 s warm-up, 1 s windows, smaller WebSocket runs) for iterating on the harness
  *   BENCH_WINDOW_MS    window length (default 5000), BENCH_WARMUP_MS (default 2000),
  *   BENCH_REPEATS      rounds (one window per target) per phase (default 3; the median is reported)
  *   BENCH_QUIET_WAIT_MS  before each window, wait up to this long (default 10000; 0 = never) until
@@ -314,6 +314,12 @@ async function runScenario(scenario, ctx, serverPid) {
     log(`  ${prepared.unavailable}`);
     return { status: "unavailable", reason: prepared.unavailable, rows: [noteRow(scenario, prepared.unavailable)] };
   }
+  if (prepared.run) {
+    // A scenario that measures by itself (WebSockets): it gets the runner's tools and settings.
+    const tools = { serverPid, quiet: () => quietBeforeWindow(serverPid), contendedAt: settings.contendedAt };
+    const outcome = await prepared.run(tools);
+    return { status: "measured", contended: outcome.contended, details: outcome.details, rows: outcome.rows };
+  }
   const medians = {};
   const ratios = {};
   const rounds = {};
@@ -392,7 +398,7 @@ async function main() {
   const http = Object.fromEntries(Object.entries(urls).map(([name, url]) => [name, new Http(url)]));
   await waitForStatus(http.edgetalk); // the first request also seeds the administrator
 
-  let wsServer = null;
+  const nodeBaselines = new Map();
   const memo = new Map();
   const ctx = {
     settings,
@@ -404,10 +410,18 @@ async function main() {
       if (!memo.has(key)) memo.set(key, fn());
       return memo.get(key);
     },
-    /** Starts the Node `ws` broadcast baseline on the server core (once); resolves with its ws:// URL. */
+    /**
+     * Starts a Node baseline server of bench/baselines (`name`.mjs, printing {"port"} when it
+     * listens) on the server core, once per run; resolves with { url: ws://…, pid }.
+     */
+    async nodeBaseline(name) {
+      if (!nodeBaselines.has(name)) nodeBaselines.set(name, startNode(path.join(root, "bench", "baselines", `${name}.mjs`), { cpu: pinning.server }));
+      const { child, info } = await nodeBaselines.get(name);
+      return { url: `ws://127.0.0.1:${info.port}`, pid: child.pid };
+    },
+    /** The Node `ws` broadcast baseline (bench/baselines/ws-broadcast.mjs); resolves with its ws:// URL. */
     async wsBaseline() {
-      wsServer ??= startNode(path.join(root, "bench", "baselines", "ws-broadcast.mjs"), { cpu: pinning.server });
-      return `ws://127.0.0.1:${(await wsServer).info.port}`;
+      return (await this.nodeBaseline("ws-broadcast")).url;
     },
   };
 
@@ -427,7 +441,7 @@ async function main() {
 
   log("stopping");
   await Promise.all(Object.values(http).map((h) => h.close()));
-  if (wsServer) await stopChild((await wsServer).child);
+  for (const started of nodeBaselines.values()) await stopChild((await started).child);
   await stopChild(server.child);
   cleanup();
 

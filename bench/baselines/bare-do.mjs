@@ -9,7 +9,8 @@
  *                                  connected sockets in a plain loop of send() (fan-out)
  *
  * All requests go to one object (`getByName("bench")`), as all requests for one room go to one
- * EdgeTalk room object.
+ * EdgeTalk room object; `?object=<name>` picks another one (the memory scenario spreads its
+ * sockets over as many objects as EdgeTalk has rooms).
  */
 import { DurableObject } from "cloudflare:workers";
 
@@ -61,7 +62,7 @@ const JSON_HEADERS = { "Content-Type": "application/json" };
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
-    const room = env.BARE.getByName("bench");
+    const room = env.BARE.getByName(url.searchParams.get("object") ?? "bench");
     if (url.pathname === "/session") {
       const id = url.searchParams.get("id") ?? "";
       if (request.method === "POST") await room.insertSession(id);

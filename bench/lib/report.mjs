@@ -6,9 +6,16 @@ const METRICS = {
   p99: { label: "p99 ms", higherIsBetter: false },
 };
 
-function formatValue(metric, value) {
+/** Formats: rps / count (integers), p50 / p99 / ms / us (decimals), bytes (B, KiB, MiB). */
+function formatValue(format, value) {
   if (!Number.isFinite(value)) return "n/a";
-  if (metric === "rps") return Math.round(value).toLocaleString("en-US");
+  if (format === "rps" || format === "count") return Math.round(value).toLocaleString("en-US");
+  if (format === "bytes") {
+    if (value >= 1024 * 1024) return `${(value / 1024 / 1024).toFixed(1)} MiB`;
+    if (value >= 10 * 1024) return `${(value / 1024).toFixed(1)} KiB`;
+    return `${Math.round(value).toLocaleString("en-US")} B`;
+  }
+  if (value >= 100) return Math.round(value).toLocaleString("en-US");
   return value < 10 ? value.toFixed(2) : value.toFixed(1);
 }
 

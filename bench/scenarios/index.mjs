@@ -18,11 +18,21 @@
  *   comparisons  [{ phase, metric: "rps" | "p50" | "p99", baseline, target?: { atLeast | atMost } }]:
  *                the table rows, EdgeTalk ÷ baseline, with an optional target on that ratio.
  *
+ *   or, for scenarios that measure by themselves (WebSockets, memory),
+ *
+ *   { run(tools) → Promise<{ rows, details, contended }> }
+ *                tools = { serverPid (workerd), quiet() (wait for a quiet machine before a window),
+ *                contendedAt }; ctx.settings holds the window lengths and repeats, ctx.nodeBaseline(name)
+ *                starts a Node server of bench/baselines on the server core ({ url, pid }).
+ *                `rows` are table rows (bench/lib/custom.mjs customRow), `details` goes to results.json.
+ *
  * Adding a scenario = adding a module here. The selection can be narrowed with BENCH_ONLY=id,id.
  */
 import conversationList from "./conversation-list.mjs";
+import idleMemory from "./idle-memory.mjs";
+import joinStorm from "./join-storm.mjs";
 import participantsList from "./participants-list.mjs";
 import restJoinLeave from "./rest-join-leave.mjs";
-import websocketFanout from "./websocket-fanout.mjs";
+import signalingFanout from "./signaling-fanout.mjs";
 
-export const scenarios = [restJoinLeave, participantsList, websocketFanout, conversationList];
+export const scenarios = [restJoinLeave, participantsList, signalingFanout, joinStorm, conversationList, idleMemory];

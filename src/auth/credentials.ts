@@ -5,6 +5,12 @@
  * for `credentialCacheTtl` seconds under HMAC(secret, login:password): the plaintext is never
  * kept, the key cannot be recomputed without the server secret, and the entry is only honoured
  * while the user's stored hash is unchanged (a password change invalidates it at once).
+ *
+ * The entry also keeps the user row. For `USER_RECHECK_MS` after it was last read from D1 the row
+ * is served from memory, so a cached request costs one HMAC and no D1 round trip; after that the
+ * next request re-reads it and checks the stored hash again. Changes made in this isolate
+ * (updateUser, deleteUser) drop the entries at once; a password change or deletion made in
+ * another isolate is therefore noticed within `USER_RECHECK_MS`.
  */
 import type { Db } from "../db/client";
 import type { UserRow } from "../db/schema";
@@ -12,15 +18,10 @@ import { findAppPassword, findUserById, findUserByLogin } from "../db/users";
 import type { Config } from "../lib/config";
 import { hashPassword, hmacHex, verifyPassword } from "../lib/crypto";
 import { clearFailures, recordFailure, throttledFor, throttleKeys } from "./throttle";
+import { rememberVerified, verified } from "./verified";
 
-interface CacheEntry {
-  userId: string;
-  passwordHash: string;
-  expires: number;
-}
-
-const MAX_CACHE_ENTRIES = 10_000;
-const verified = new Map<string, CacheEntry>();
+/** How long a verified user row is trusted without re-reading it (at most the credential TTL). */
+export const USER_RECHECK_MS = 5_000;
 let dummyHash: Promise<string> | undefined;
 
 export type PasswordCheck =
@@ -30,9 +31,15 @@ export type PasswordCheck =
 export async function checkPassword(db: Db, cfg: Config, login: string, password: string, address: string): Promise<PasswordCheck> {
   const cacheKey = await hmacHex(cfg.secret, `credential:${login}:${password}`);
   const hit = verified.get(cacheKey);
-  if (hit && hit.expires > Date.now()) {
-    const user = await findUserById(db, hit.userId);
-    if (user && user.userid === login && user.passwordHash === hit.passwordHash) return { ok: true, user, via: "password" };
+  const now = Date.now();
+  if (hit && hit.expires > now) {
+    if (hit.fresh > now) return { ok: true, user: { ...hit.user }, via: "password" };
+    const user = await findUserById(db, hit.user.id);
+    if (user && user.userid === login && user.passwordHash === hit.passwordHash) {
+      hit.user = user;
+      hit.fresh = Math.min(hit.expires, Date.now() + USER_RECHECK_MS);
+      return { ok: true, user: { ...user }, via: "password" };
+    }
     verified.delete(cacheKey);
   }
 
@@ -42,7 +49,9 @@ export async function checkPassword(db: Db, cfg: Config, login: string, password
 
   const user = await findUserByLogin(db, login);
   if (user?.passwordHash && (await verifyPassword(password, user.passwordHash))) {
-    remember(cacheKey, { userId: user.id, passwordHash: user.passwordHash, expires: Date.now() + cfg.credentialCacheTtl * 1000 });
+    const verifiedAt = Date.now();
+    const expires = verifiedAt + cfg.credentialCacheTtl * 1000;
+    rememberVerified(cacheKey, { user, passwordHash: user.passwordHash, expires, fresh: Math.min(expires, verifiedAt + USER_RECHECK_MS) });
     await clearFailures(db, login);
     return { ok: true, user, via: "password" };
   }
@@ -60,12 +69,4 @@ export async function checkPassword(db: Db, cfg: Config, login: string, password
 
 export function appPasswordHash(cfg: Config, token: string): Promise<string> {
   return hmacHex(cfg.secret, `app-password:${token}`);
-}
-
-function remember(key: string, entry: CacheEntry) {
-  if (verified.size >= MAX_CACHE_ENTRIES) {
-    const oldest = verified.keys().next().value;
-    if (oldest !== undefined) verified.delete(oldest);
-  }
-  verified.set(key, entry);
 }

@@ -1,5 +1,6 @@
 /** Users, groups and app passwords in D1. */
 import { and, count, desc, eq, inArray, like, or, sql } from "drizzle-orm";
+import { forgetVerifiedUser } from "../auth/verified";
 import type { Db } from "./client";
 import { appPasswords, groupMembers, groups, users, type UserRow } from "./schema";
 
@@ -63,6 +64,7 @@ export async function searchUsers(db: Db, term: string, limit = 100): Promise<Us
 }
 
 export async function deleteUser(db: Db, id: string): Promise<void> {
+  forgetVerifiedUser(id);
   await db.delete(users).where(eq(users.id, id));
 }
 
@@ -106,6 +108,7 @@ export async function updateUser(db: Db, id: string, fields: Partial<Omit<UserRo
     .set({ ...fields, updatedAt: Math.floor(Date.now() / 1000) })
     .where(eq(users.id, id))
     .returning();
+  forgetVerifiedUser(id);
   return row;
 }
 

@@ -212,8 +212,9 @@ export class Room extends DurableObject<Env> {
    */
   async join(caller: Caller, options: { password?: string; force: boolean }): Promise<Outcome<CallerView>> {
     if (!this.meta) return fail(404, "room");
-    const before = this.callerAttendee(caller, this.callerSession(caller));
-    const hadSession = this.callerSession(caller) !== null;
+    const found = this.callerSession(caller);
+    const before = this.callerAttendee(caller, found);
+    const hadSession = found !== null;
     if (!before) {
       const meta = this.meta;
       const selfJoinAllowed = meta.type === RoomType.Public || (caller.kind === "user" && meta.listable > 0 && meta.type === RoomType.Group);
@@ -223,24 +224,28 @@ export class Room extends DurableObject<Env> {
       this.meta.passwordHash !== null && (!before || (before.participantType === ParticipantType.UserSelfJoined && !hadSession));
     if (needsPassword && !(await verifyPassword(options.password ?? "", this.meta.passwordHash as string))) return fail(403, "password");
     const sessionId = randomString(255, ALNUM) + (caller.tabId ? `$${caller.tabId}` : "");
-    const guestActorId = await sha1Hex(sessionId);
+    // Only a guest's first session names a new attendee (users are found by their user id).
+    const guestActorId = caller.kind === "user" && caller.userid ? "" : await sha1Hex(sessionId);
+    const awaited = needsPassword || guestActorId !== "";
 
-    // No awaits below until the writes are done: they form one atomic batch.
+    // No awaits below until the writes are done: they form one atomic batch. After an await the
+    // caller's session is read again, since a concurrent request may have changed it.
     const meta = this.meta;
     if (!meta) return fail(404, "room");
-    const previous = this.callerSession(caller);
+    const previous = awaited ? this.callerSession(caller) : found;
     if (previous && !options.force && previous.inCall !== 0) {
       return fail(409, "conflict", { sessionId: previous.id, inCall: previous.inCall, lastPing: previous.lastPing });
     }
     if (previous) this.deleteSession(previous.id);
-    const attendee = this.callerAttendee(caller, previous) ?? this.createCallerAttendee(caller, meta, guestActorId);
+    const attendee = (awaited ? this.callerAttendee(caller, previous) : before) ?? this.createCallerAttendee(caller, meta, guestActorId);
     const now = nowSeconds();
+    const session: Session = { id: sessionId, attendeeId: attendee.id, cookie: this.cookieKey(caller), inCall: 0, lastPing: now, state: 1, createdAt: now };
     this.sql.exec(
-      "INSERT INTO sessions (id, attendee_id, cookie, in_call, last_ping, state, created_at) VALUES (?, ?, ?, 0, ?, 1, ?)",
-      sessionId, attendee.id, this.cookieKey(caller), now, now,
+      "INSERT INTO sessions (id, attendee_id, cookie, in_call, last_ping, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      session.id, session.attendeeId, session.cookie, session.inCall, session.lastPing, session.state, session.createdAt,
     );
     await this.sessionsChanged();
-    return ok(this.viewOf(attendee, this.sessionById(sessionId)));
+    return ok(this.viewOf(attendee, session));
   }
 
   /** Ends the caller's session here; self-joined users and unnamed guests leave with their last session. */
@@ -1235,12 +1240,14 @@ export class Room extends DurableObject<Env> {
     if (meta.lobbyState === 1 && meta.lobbyTimer > 0) candidates.push(meta.lobbyTimer * 1000);
     const heartbeat = this.signaling.nextHeartbeat(); // OpenTalk signaling, only while sockets exist
     if (heartbeat !== null) candidates.push(heartbeat);
+    // getAlarm() is answered from memory; setAlarm() and deleteAlarm() are storage writes, so
+    // they run only when they change something.
+    const current = await this.ctx.storage.getAlarm();
     if (candidates.length === 0) {
-      await this.ctx.storage.deleteAlarm();
+      if (current !== null) await this.ctx.storage.deleteAlarm();
       return;
     }
     const at = Math.min(...candidates);
-    const current = await this.ctx.storage.getAlarm();
     // An alarm already due sooner covers both duties: its handler re-arms.
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }

@@ -1,0 +1,109 @@
+/**
+ * Scenario 5: memory of idle sessions. 1,000 signaling sessions, 100 per room in 10 rooms, joined
+ * and then left idle.
+ *
+ *   EdgeTalk   OpenTalk signaling sockets (invite-code guests), each joined to its meeting.
+ *   bare DO    1,000 hibernatable WebSockets on the bare Durable Object, 100 per object in 10
+ *              objects (as EdgeTalk has 10 room objects).
+ *
+ * workerd's resident set size (VmRSS from /proc) is read before the sockets open, once all are
+ * open (and joined), and again after they sat idle for a while: the hibernation API lets workerd
+ * evict an object whose sockets are all idle and keep only the sockets, so the idle figure is the
+ * one that counts. RSS per session = (RSS − RSS before) ÷ 1,000. Memory that V8 or the allocator
+ * keeps after a garbage collection is not returned to the OS, so these are upper bounds. The
+ * targets run one after the other in the same process, the bare DO first (its sockets closed
+ * before EdgeTalk's open): a target measured second could reuse pages the first left behind, and
+ * the bare DO, measured first on an untouched heap, leaves little behind.
+ */
+import { readFileSync } from "node:fs";
+import { customRow } from "../lib/custom.mjs";
+import { mapLimit } from "../lib/ocs.mjs";
+import { guestTicket, joinMeeting, signalingSocket } from "../lib/opentalk.mjs";
+import { closeAll, keepAlive, meetingOwner, plainSockets, sleep } from "./shared-ws.mjs";
+
+const ROOMS = 10;
+const PER_ROOM = 100;
+const SESSIONS = ROOMS * PER_ROOM;
+
+function rssBytes(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) * 1024 : Number.NaN;
+}
+
+export default {
+  id: "idle-memory",
+  number: "5",
+  title: `Memory per idle session (${SESSIONS.toLocaleString("en-US")} sessions)`,
+
+  async prepare(ctx) {
+    return { run: (tools) => run(ctx, tools, this) };
+  },
+};
+
+async function run(ctx, tools, scenario) {
+  const { settings, log } = ctx;
+  const idleMs = settings.quick ? 5_000 : 20_000;
+  const owner = await meetingOwner(ctx);
+  const origin = ctx.http.edgetalk.origin;
+  const pid = tools.serverPid;
+  if (!pid) return { rows: [{ number: scenario.number, scenario: scenario.title, note: "not measured (no /proc)" }], details: {}, contended: false };
+
+  const targets = [
+    {
+      id: "bare-do",
+      async open() {
+        const all = [];
+        const ws = ctx.http["bare-do"].origin.replace(/^http/, "ws");
+        for (let r = 0; r < ROOMS; r++) all.push(...(await plainSockets(`${ws}/ws?object=idle-${r}`, PER_ROOM)));
+        return all;
+      },
+    },
+    {
+      id: "edgetalk",
+      async open() {
+        const all = [];
+        for (let r = 0; r < ROOMS; r++) {
+          const { roomId, inviteCode } = await owner.roomWithInvite();
+          const sockets = await mapLimit(Array.from({ length: PER_ROOM }, (_, i) => i), 8, async (i) => {
+            const socket = await signalingSocket(origin, await guestTicket(ctx.http.edgetalk, roomId, inviteCode));
+            await joinMeeting(socket, `Guest ${i + 1}`);
+            return socket;
+          });
+          all.push(...sockets);
+        }
+        return all;
+      },
+    },
+  ];
+
+  const figures = {};
+  for (const t of targets) {
+    await sleep(1000);
+    const before = rssBytes(pid);
+    const sockets = await t.open();
+    await sleep(1000);
+    const open = rssBytes(pid);
+    // Idle: nothing is sent (the EdgeTalk sockets send one echo each first, so the room's 60 s
+    // idle timeout cannot close them while we wait; the echo replies are ignored).
+    if (t.id === "edgetalk") await keepAlive(sockets);
+    await sleep(idleMs);
+    const idle = rssBytes(pid);
+    const alive = sockets.filter((s) => s.readyState === 1).length;
+    figures[t.id] = { before, open, idle, alive, openPerSession: (open - before) / SESSIONS, idlePerSession: (idle - before) / SESSIONS };
+    log(`  ${t.id}: workerd RSS ${(before / 2 ** 20).toFixed(1)} MiB before, ${(open / 2 ** 20).toFixed(1)} MiB with ${SESSIONS} sessions open, ${(idle / 2 ** 20).toFixed(1)} MiB after ${idleMs / 1000} s idle (${alive} sockets still open)`);
+    if (alive !== SESSIONS) throw new Error(`${t.id}: only ${alive} of ${SESSIONS} sockets stayed open`);
+    await closeAll(sockets);
+  }
+  const round = { edgetalk: figures.edgetalk, "bare-do": figures["bare-do"] };
+  const summary = {
+    medians: round,
+    ratios: { "bare-do": { openPerSession: round.edgetalk.openPerSession / round["bare-do"].openPerSession, idlePerSession: round.edgetalk.idlePerSession / round["bare-do"].idlePerSession } },
+    contended: false,
+  };
+  const label = "bare DO (hibernatable sockets)";
+  const rows = [
+    customRow(scenario, { title: scenario.title, metric: { key: "openPerSession", label: "workerd RSS / session, all open and joined" }, format: "bytes", summary, baseline: "bare-do", label }),
+    customRow(scenario, { title: scenario.title, metric: { key: "idlePerSession", label: `workerd RSS / session after ${idleMs / 1000} s idle` }, format: "bytes", summary, baseline: "bare-do", label }),
+  ];
+  return { rows, details: { idleMs, figures }, contended: false };
+}

@@ -94,7 +94,7 @@ describe("200 concurrent joins to one room", () => {
 
     const clients = await Promise.all(tickets.map((t) => SignalingClient.connect(t.body.ticket as string)));
     try {
-      clients.forEach((c, i) => c.send("control", { action: "join", display_name: `Guest ${i}` }));
+      for (const [i, c] of clients.entries()) c.send("control", { action: "join", display_name: `Guest ${i}` });
       const joined = await Promise.all(clients.map((c) => c.next("control", "join_success")));
       const ids = joined.map((f) => f.payload.id as string);
       expect(new Set(ids).size).toBe(200);

@@ -51,7 +51,15 @@ export async function loadOperations(): Promise<Operation[]> {
   const doc = (await res.json()) as Document;
   const resolve = (s: Schema): Schema => {
     if (s.$ref) return resolve(doc.components?.schemas?.[s.$ref.replace("#/components/schemas/", "")] ?? {});
-    if (s.allOf) return s.allOf.map(resolve).reduce((a, b) => ({ ...a, ...b, properties: { ...a.properties, ...b.properties }, required: [...(a.required ?? []), ...(b.required ?? [])] }), {});
+    if (s.allOf) {
+      const merged: Schema = { properties: {}, required: [] };
+      for (const part of s.allOf.map(resolve)) {
+        Object.assign(merged.properties as object, part.properties);
+        merged.required?.push(...(part.required ?? []));
+        if (part.type) merged.type = part.type;
+      }
+      return merged;
+    }
     return s;
   };
   const deep = (s: Schema): Schema => {

@@ -1,0 +1,310 @@
+#!/usr/bin/env node
+/**
+ * `npm run test:fault`: `wrangler dev` killed (SIGKILL) and restarted in the middle of a call.
+ *
+ * Starts `wrangler dev` the way `npm start` does (scripts/start.mjs: local D1 migrations, then
+ * `wrangler dev --persist-to`), but on a free port, with a temporary persistence directory and a
+ * temporary env file (secrets, SIP dial-in configured) so it touches neither .wrangler/state nor
+ * .dev.vars. It seeds users, creates a Talk conversation, joins three sessions (two users and a
+ * guest), starts a call with flags, enables the lobby and SIP, and prepares an OpenTalk room with
+ * the waiting room and a SIP config. Then it SIGKILLs wrangler's whole process group (workerd
+ * included), starts it again on the same directory and checks through the API that members,
+ * sessions (still within their 100 s timeout), call flags, lobby/waiting room and SIP settings are
+ * all intact. Offline; no Cloudflare account. Exit code 0 on success.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const WRANGLER = path.join(root, "node_modules", "wrangler", "bin", "wrangler.js");
+const HOST = "127.0.0.1";
+const ADMIN_PASSWORD = "restart-admin-password";
+const SIP_SECRET = "restart-sip-bridge-secret-0123456789";
+/** Guards against a hang only; nothing asserts on timing. */
+const START_LIMIT_MS = 120_000;
+
+const log = (msg) => console.log(`[fault:restart] ${msg}`);
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, HOST, () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function portClosed(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, HOST);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("error", () => resolve(true));
+  });
+}
+
+function run(args, env) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [WRANGLER, ...args], { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
+    proc.on("error", reject);
+    proc.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`wrangler ${args[0]} exited with ${code}`))));
+  });
+}
+
+/** `wrangler dev` in its own process group, so one signal reaches wrangler and workerd alike. */
+function startDev(port, persist, envFile, env) {
+  const args = ["dev", "--ip", HOST, "--port", String(port), "--persist-to", persist, "--env-file", envFile, "--inspector-port", "0"];
+  const proc = spawn(process.execPath, [WRANGLER, ...args], { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const keep = (chunk) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  proc.stdout.on("data", keep);
+  proc.stderr.on("data", keep);
+  const exited = new Promise((resolve) => proc.on("exit", (code, signal) => resolve({ code, signal })));
+  return { proc, exited, output: () => output };
+}
+
+async function waitUntilUp(base, dev) {
+  const deadline = Date.now() + START_LIMIT_MS;
+  let gone = false;
+  dev.exited.then(() => {
+    gone = true;
+  });
+  while (Date.now() < deadline && !gone) {
+    try {
+      const res = await fetch(`${base}/status.php`, { signal: AbortSignal.timeout(10_000) });
+      if (res.ok && (await res.text()).includes('"installed"')) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`wrangler dev did not come up:\n${dev.output()}`);
+}
+
+/** SIGKILL to the whole process group: no clean shutdown for wrangler or workerd. */
+async function killHard(dev, port) {
+  process.kill(-dev.proc.pid, "SIGKILL");
+  await dev.exited;
+  const deadline = Date.now() + 30_000;
+  while (!(await portClosed(port))) {
+    if (Date.now() > deadline) throw new Error("the port is still open after SIGKILL");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A small client for both dialects
+
+class Client {
+  constructor(base) {
+    this.base = base;
+  }
+
+  async ocs(method, p, { auth, cookie, body } = {}) {
+    const headers = { "OCS-APIRequest": "true", Accept: "application/json" };
+    if (auth) headers.Authorization = `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString("base64")}`;
+    if (cookie?.value) headers.Cookie = cookie.value;
+    if (body) headers["Content-Type"] = "application/json";
+    const res = await fetch(`${this.base}${p}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
+    if (cookie) {
+      const set = res.headers.getSetCookie().map((line) => line.split(";")[0]);
+      if (set.length) cookie.value = set.join("; ");
+    }
+    const json = await res.json().catch(() => null);
+    return { status: res.status, data: json?.ocs?.data };
+  }
+
+  async v1(method, p, { token, json } = {}) {
+    const headers = {};
+    if (token) headers.Authorization = `Bearer ${token}`;
+    if (json !== undefined) headers["Content-Type"] = "application/json";
+    const res = await fetch(`${this.base}${p}`, { method, headers, body: json === undefined ? undefined : JSON.stringify(json) });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  }
+
+  async bearer(user, password) {
+    const res = await fetch(`${this.base}/oauth/token`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "password", username: user, password }).toString(),
+    });
+    assert.equal(res.status, 200, "password grant");
+    return (await res.json()).access_token;
+  }
+}
+
+const V4 = "/ocs/v2.php/apps/spreed/api/v4";
+const ADMIN = { user: "admin", password: ADMIN_PASSWORD };
+
+async function seed(api) {
+  const alice = { user: "alice", password: "alice-password-123" };
+  const bob = { user: "bob", password: "bob-password-123" };
+  for (const u of [alice, bob]) {
+    const res = await api.ocs("POST", "/ocs/v2.php/cloud/users", { auth: ADMIN, body: { userid: u.user, password: u.password, displayName: u.user, email: `${u.user}@example.test` } });
+    assert.equal(res.status, 200, `create ${u.user}`);
+  }
+  assert.equal((await api.ocs("POST", "/ocs/v2.php/cloud/groups", { auth: ADMIN, body: { groupid: "sip-users" } })).status, 200);
+  assert.equal((await api.ocs("POST", "/ocs/v2.php/cloud/users/alice/groups", { auth: ADMIN, body: { groupid: "sip-users" } })).status, 200);
+
+  const room = await api.ocs("POST", `${V4}/room`, { auth: alice, body: { roomType: 3, roomName: "Survives a crash" } });
+  assert.equal(room.status, 201, "create the conversation");
+  const token = room.data.token;
+  assert.equal((await api.ocs("POST", `${V4}/room/${token}/participants`, { auth: alice, body: { newParticipant: "bob" } })).status, 200);
+  // Bob moderates, so the lobby does not hold him back (and out of the call).
+  const listed = await api.ocs("GET", `${V4}/room/${token}/participants`, { auth: alice });
+  const bobAttendee = listed.data.find((p) => p.actorId === "bob").attendeeId;
+  assert.equal((await api.ocs("POST", `${V4}/room/${token}/moderators`, { auth: alice, body: { attendeeId: bobAttendee } })).status, 200, "promote bob");
+
+  const jars = { alice: { value: "" }, bob: { value: "" }, guest: { value: "" } };
+  for (const [name, auth] of [["alice", alice], ["bob", bob], ["guest", undefined]]) {
+    assert.equal((await api.ocs("POST", `${V4}/room/${token}/participants/active`, { auth, cookie: jars[name] })).status, 200, `${name} joins`);
+  }
+  assert.equal((await api.ocs("POST", `${V4}/call/${token}`, { auth: alice, cookie: jars.alice, body: { flags: 7 } })).status, 200, "alice starts the call");
+  assert.equal((await api.ocs("POST", `${V4}/call/${token}`, { auth: bob, cookie: jars.bob, body: { flags: 3 } })).status, 200, "bob joins the call");
+  assert.equal((await api.ocs("PUT", `${V4}/room/${token}/webinar/lobby`, { auth: alice, body: { state: 1 } })).status, 200, "lobby on");
+  assert.equal((await api.ocs("PUT", `${V4}/room/${token}/webinar/sip`, { auth: alice, body: { state: 1 } })).status, 200, "SIP on");
+
+  const otToken = await api.bearer("alice", alice.password);
+  const otRoom = await api.v1("POST", "/v1/rooms", { token: otToken, json: { password: "meeting-pass", waiting_room: true } });
+  assert.equal(otRoom.status, 201, "OpenTalk room");
+  const sip = await api.v1("PUT", `/v1/rooms/${otRoom.body.id}/sip`, { token: otToken, json: { lobby: true } });
+  assert.equal(sip.status, 201, "OpenTalk SIP config");
+
+  return { alice, bob, token, jars, otRoomId: otRoom.body.id };
+}
+
+/** Everything that must survive, read through the API. */
+async function observe(api, s) {
+  const views = {};
+  for (const [name, auth] of [["alice", s.alice], ["bob", s.bob], ["guest", undefined]]) {
+    const res = await api.ocs("GET", `${V4}/room/${s.token}`, { auth, cookie: s.jars[name] });
+    assert.equal(res.status, 200, `${name} sees the room`);
+    const d = res.data;
+    views[name] = { sessionId: d.sessionId, participantType: d.participantType, participantFlags: d.participantFlags, attendeeId: d.attendeeId, attendeePin: d.attendeePin };
+  }
+  const room = (await api.ocs("GET", `${V4}/room/${s.token}`, { auth: s.alice, cookie: s.jars.alice })).data;
+  const participants = await api.ocs("GET", `${V4}/room/${s.token}/participants`, { auth: s.alice, cookie: s.jars.alice });
+  assert.equal(participants.status, 200);
+  const peers = await api.ocs("GET", `${V4}/call/${s.token}`, { auth: s.alice, cookie: s.jars.alice });
+  assert.equal(peers.status, 200);
+  const otToken = await api.bearer("alice", s.alice.password);
+  const otRoom = await api.v1("GET", `/v1/rooms/${s.otRoomId}`, { token: otToken });
+  const otSip = await api.v1("GET", `/v1/rooms/${s.otRoomId}/sip`, { token: otToken });
+  return {
+    views,
+    room: {
+      type: room.type,
+      name: room.name,
+      lobbyState: room.lobbyState,
+      lobbyTimer: room.lobbyTimer,
+      sipEnabled: room.sipEnabled,
+      hasCall: room.hasCall,
+      callFlag: room.callFlag,
+      callStartTime: room.callStartTime,
+    },
+    members: participants.data
+      .map((p) => ({ actor: `${p.actorType}/${p.actorId}`, type: p.participantType, sessions: [...p.sessionIds].sort(), inCall: p.inCall, permissions: p.permissions }))
+      .sort((a, b) => a.actor.localeCompare(b.actor)),
+    peers: peers.data.map((p) => ({ sessionId: p.sessionId, actor: `${p.actorType}/${p.actorId}` })).sort((a, b) => a.sessionId.localeCompare(b.sessionId)),
+    opentalk: { status: otRoom.status, room: otRoom.body, sipStatus: otSip.status, sip: otSip.body },
+  };
+}
+
+async function main() {
+  const t0 = Date.now();
+  const port = await freePort();
+  const base = `http://${HOST}:${port}`;
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "edgetalk-fault-"));
+  const persist = path.join(tmp, "state");
+  const envFile = path.join(tmp, "fault.env");
+  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  writeFileSync(
+    envFile,
+    [
+      `EDGETALK_ADMIN_PASSWORD=${ADMIN_PASSWORD}`,
+      `EDGETALK_SECRET=${randomBytes(32).toString("base64url")}`,
+      `EDGETALK_OIDC_PRIVATE_KEY='${JSON.stringify({ ...privateKey.export({ format: "jwk" }), kid: "fault-key" })}'`,
+      `EDGETALK_SIP_BRIDGE_SECRET=${SIP_SECRET}`,
+      "EDGETALK_SIP_DIALIN_INFO='Dial +49 30 1234567 and enter the conversation token'",
+      "EDGETALK_SIP_GROUPS=sip-users",
+      "",
+    ].join("\n"),
+    { mode: 0o600 },
+  );
+  const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" };
+  let dev = null;
+  const stop = () => {
+    if (dev && dev.proc.exitCode === null && dev.proc.signalCode === null) {
+      try {
+        process.kill(-dev.proc.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.on("exit", stop);
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(1));
+
+  try {
+    log(`persisting to ${persist}; applying the D1 migrations`);
+    await run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], env);
+
+    log(`starting wrangler dev on ${base}`);
+    dev = startDev(port, persist, envFile, env);
+    await waitUntilUp(base, dev);
+    const api = new Client(base);
+    const s = await seed(api);
+    const before = await observe(api, s);
+    assert.equal(before.room.lobbyState, 1);
+    assert.equal(before.room.sipEnabled, 1);
+    assert.equal(before.room.callFlag, 7);
+    assert.equal(before.room.hasCall, true);
+    assert.equal(before.members.length, 3);
+    assert.equal(before.peers.length, 2);
+    assert.equal(before.opentalk.room.waiting_room, true);
+    assert.equal(before.opentalk.sip.lobby, true);
+
+    log("SIGKILL to wrangler dev and workerd in the middle of the call");
+    await killHard(dev, port);
+
+    log("restarting on the same persistence directory");
+    dev = startDev(port, persist, envFile, env);
+    await waitUntilUp(base, dev);
+    const after = await observe(api, s);
+    assert.deepEqual(after, before, "state after the restart");
+    // The sessions are still alive: a ping (re-reading the room with the session cookie) keeps them.
+    const again = await api.ocs("GET", `${V4}/room/${s.token}`, { auth: s.bob, cookie: s.jars.bob });
+    assert.equal(again.data.sessionId, before.views.bob.sessionId);
+    assert.equal(again.data.participantFlags, 3);
+    // And the call goes on: leaving it works for the session that was in it.
+    assert.equal((await api.ocs("DELETE", `${V4}/call/${s.token}`, { auth: s.bob, cookie: s.jars.bob })).status, 200);
+
+    stop();
+    await dev.exited;
+    log(`passed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  } catch (err) {
+    if (dev) console.error(dev.output());
+    throw err;
+  } finally {
+    stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -20,6 +20,7 @@ import { registerOpenTalkInviteRoutes } from "./opentalk/invites.routes";
 import { registerOpenTalkSignalingRoutes } from "./opentalk/signaling.routes";
 import { registerOpenTalkSipRoutes } from "./opentalk/sip.routes";
 import { registerOpenTalkTurnRoutes } from "./opentalk/turn.routes";
+import { registerStreamingTargetRoutes } from "./opentalk/streaming-targets.routes";
 import { registerTalkRoomRoutes } from "./talk/rooms.routes";
 import { registerNotificationRoutes } from "./cloud/notifications.routes";
 import { registerTalkCallRoutes } from "./talk/calls.routes";
@@ -66,6 +67,7 @@ export function createApp() {
   registerOpenTalkSignalingRoutes(app);
   registerOpenTalkSipRoutes(app);
   registerOpenTalkTurnRoutes(app);
+  registerStreamingTargetRoutes(app);
   registerTalkRoomRoutes(app);
   registerTalkSettingsRoutes(app);
   registerTalkSessionRoutes(app);

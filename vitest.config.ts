@@ -16,7 +16,7 @@ function bindings(migrations: unknown, extra: Record<string, string>) {
     EDGETALK_ADMIN_PASSWORD: "admin-test-password",
     EDGETALK_SECRET: "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz",
     EDGETALK_OIDC_PRIVATE_KEY: testSigningKey(),
-    EDGETALK_SERVICE_CLIENTS: "callin-gateway:callin-secret:opentalk-call-in",
+    EDGETALK_SERVICE_CLIENTS: "callin-gateway:callin-secret:opentalk-call-in,recorder:recorder-secret:opentalk-recorder",
     EDGETALK_LOGIN_MAX_FAILURES: "5",
     EDGETALK_TURN_SECRET: "",
     EDGETALK_SIP_BRIDGE_SECRET: "",

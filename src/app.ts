@@ -21,6 +21,8 @@ import { registerOpenTalkSignalingRoutes } from "./opentalk/signaling.routes";
 import { registerOpenTalkSipRoutes } from "./opentalk/sip.routes";
 import { registerOpenTalkTurnRoutes } from "./opentalk/turn.routes";
 import { registerStreamingTargetRoutes } from "./opentalk/streaming-targets.routes";
+import { registerAssetRoutes } from "./opentalk/assets.routes";
+import { registerRecordingRoutes } from "./opentalk/recording.routes";
 import { registerTalkRoomRoutes } from "./talk/rooms.routes";
 import { registerNotificationRoutes } from "./cloud/notifications.routes";
 import { registerTalkCallRoutes } from "./talk/calls.routes";
@@ -68,6 +70,8 @@ export function createApp() {
   registerOpenTalkSipRoutes(app);
   registerOpenTalkTurnRoutes(app);
   registerStreamingTargetRoutes(app);
+  registerAssetRoutes(app);
+  registerRecordingRoutes(app);
   registerTalkRoomRoutes(app);
   registerTalkSettingsRoutes(app);
   registerTalkSessionRoutes(app);

@@ -3,7 +3,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
 import { and, asc, eq, exists, gte, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import { database, type Db } from "../db/client";
-import { assets, eventExceptions, eventFavorites, eventInvites, events, roomStreamingTargets, type EventRow, type UserRow } from "../db/schema";
+import { eventExceptions, eventFavorites, eventInvites, events, roomStreamingTargets, type EventRow, type UserRow } from "../db/schema";
 import type { AppContext, AppEnv } from "../lib/context";
 import { OpenTalkError } from "../lib/errors";
 import { otRoute } from "../lib/route";
@@ -13,6 +13,7 @@ import { TIME_INDEPENDENT, timeDependent, type EventTimes } from "./event-times"
 import { eventAccess, inviteeAddresses, me, notify, ownedEvent } from "./events.access";
 import { eventResource, exceptionResource, inChunks, loadEventView } from "./events.present";
 import { EventIdParams, EventListQuery, EventQuery, PatchEventBody, PostEventBody, SuppressQuery, type PatchEvent } from "./events.schemas";
+import { deleteRoomAssets } from "./asset-store";
 import { createSharedFolder, deleteSharedFolder, sharedFolderConfigured } from "./shared-folder";
 
 const TAGS = ["events"];
@@ -328,10 +329,4 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
       return c.json({ total_pending_invites: row?.n ?? 0 });
     },
   );
-}
-
-/** R2 objects of a room's assets (their rows go with the room). */
-export async function deleteRoomAssets(env: Env, db: Db, roomId: string): Promise<void> {
-  const rows = await db.select({ id: assets.id }).from(assets).where(eq(assets.roomId, roomId));
-  if (rows.length > 0) await env.ASSETS.delete(rows.map((r) => `assets/${roomId}/${r.id}`));
 }

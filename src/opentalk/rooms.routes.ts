@@ -11,6 +11,7 @@ import { OpenTalkError } from "../lib/errors";
 import { otRoute } from "../lib/route";
 import { newRoomToken, roomStub } from "../room/directory";
 import { RoomType } from "../room/types";
+import { deleteRoomAssets } from "./asset-store";
 import { PageQuery, pageLinkHeader, pageOffset } from "./pagination";
 import { liveMeta, readableRoom, RoomIdParams, roomResource, RoomSchema, signedInUser, writableRoom } from "./room-access";
 import { TariffSchema } from "./tariffs.routes";
@@ -131,7 +132,9 @@ export function registerOpenTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {
     { method: "delete", path: "/v1/rooms/{room_id}", summary: "Delete a room", tags: TAGS, auth: "bearer", params: RoomIdParams, success: { status: 204, description: "Deleted" } },
     async (c, { params }) => {
       const access = await writableRoom(c, params.room_id);
-      // Invites, SIP config and tickets go with the D1 room row (foreign keys, on delete cascade).
+      // Invites, SIP config, tickets, asset rows and streaming targets go with the D1 room row
+      // (foreign keys, on delete cascade); the assets' bytes are in R2.
+      await deleteRoomAssets(c.env, database(c.env), access.summary.id);
       if (!(await access.stub.deleteOpenTalkRoom())) throw OpenTalkError.notFound();
       return c.body(null, 204);
     },

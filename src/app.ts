@@ -23,6 +23,7 @@ import { registerOpenTalkTurnRoutes } from "./opentalk/turn.routes";
 import { registerStreamingTargetRoutes } from "./opentalk/streaming-targets.routes";
 import { registerAssetRoutes } from "./opentalk/assets.routes";
 import { registerRecordingRoutes } from "./opentalk/recording.routes";
+import { registerSharedFolderRoutes } from "./opentalk/shared-folder.routes";
 import { registerTalkRoomRoutes } from "./talk/rooms.routes";
 import { registerNotificationRoutes } from "./cloud/notifications.routes";
 import { registerTalkCallRoutes } from "./talk/calls.routes";
@@ -72,6 +73,7 @@ export function createApp() {
   registerStreamingTargetRoutes(app);
   registerAssetRoutes(app);
   registerRecordingRoutes(app);
+  registerSharedFolderRoutes(app);
   registerTalkRoomRoutes(app);
   registerTalkSettingsRoutes(app);
   registerTalkSessionRoutes(app);

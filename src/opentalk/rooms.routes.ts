@@ -1,11 +1,13 @@
 /** OpenTalk `/v1/rooms`: list, create, get, patch, delete, and the room's tariff (seed 004, reference §3.1). */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
 import { database } from "../db/client";
+import { events, type RoomRow } from "../db/schema";
 import { accessibleRoomsPage, createSipConfig, findInvite, findRoomSummary, inviteUsable, isRoomMember } from "../db/opentalk-rooms";
 import { tariffAllows, tariffForUser } from "../db/tariffs";
 import { config } from "../lib/config";
-import { type AppEnv, currentUser } from "../lib/context";
+import { type AppContext, type AppEnv, currentUser } from "../lib/context";
 import { hashPassword, seal } from "../lib/crypto";
 import { OpenTalkError } from "../lib/errors";
 import { otRoute } from "../lib/route";
@@ -152,23 +154,57 @@ export function registerOpenTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {
       success: { status: 200, description: "The tariff of the room's creator", schema: TariffSchema },
     },
     async (c, { params }) => {
-      const db = database(c.env);
-      const roomId = params.room_id.toLowerCase();
-      const summary = await findRoomSummary(db, roomId);
-      const header = c.req.header("authorization") ?? "";
-      const user = currentUser(c);
-      let allowed = false;
-      if (user) {
-        allowed = !!summary && (summary.createdBy === user.id || user.isAdmin || (await isRoomMember(db, roomId, user.id)));
-      } else if (/^invitecode\s/i.test(header)) {
-        // Guests hold an invite code of this room (reference: `Authorization: InviteCode <uuid>`).
-        const invite = await findInvite(db, header.slice(11).trim());
-        allowed = !!summary && inviteUsable(invite) && invite.roomId === roomId;
-      } else {
-        throw OpenTalkError.unauthorized("Unable to parse access token or invite code");
-      }
-      if (!allowed || !summary?.createdBy) throw OpenTalkError.notFound();
-      return c.json(await tariffForUser(db, summary.createdBy));
+      const summary = await roomForReaderOrGuest(c, params.room_id);
+      if (!summary.createdBy) throw OpenTalkError.notFound();
+      return c.json(await tariffForUser(database(c.env), summary.createdBy));
     },
   );
+
+  otRoute(
+    app,
+    {
+      method: "get",
+      path: "/v1/rooms/{room_id}/event",
+      summary: "Get a room's event information",
+      tags: [...TAGS, "events"],
+      auth: "bearer-or-invite",
+      params: RoomIdParams,
+      success: { status: 200, description: "The event the room belongs to; 404 when it has none", schema: EventInfoSchema },
+    },
+    async (c, { params }) => {
+      const summary = await roomForReaderOrGuest(c, params.room_id);
+      const ev = await database(c.env)
+        .select({ id: events.id, title: events.title, is_adhoc: events.isAdhoc })
+        .from(events)
+        .where(eq(events.roomId, summary.id))
+        .get();
+      if (!ev) throw OpenTalkError.notFound();
+      return c.json(ev);
+    },
+  );
+}
+
+const EventInfoSchema = z.object({ id: z.uuid(), title: z.string(), is_adhoc: z.boolean() }).openapi("EventInfo");
+
+/**
+ * The room for its readers (creator, members, administrators) or for a guest holding one of its
+ * usable invite codes (`Authorization: InviteCode <code>`, reference §2.3); 404 for anyone else.
+ */
+async function roomForReaderOrGuest(c: AppContext, roomIdParam: string): Promise<RoomRow> {
+  const db = database(c.env);
+  const roomId = roomIdParam.toLowerCase();
+  const summary = await findRoomSummary(db, roomId);
+  const header = c.req.header("authorization") ?? "";
+  const user = currentUser(c);
+  let allowed = false;
+  if (user) {
+    allowed = !!summary && (summary.createdBy === user.id || user.isAdmin || (await isRoomMember(db, roomId, user.id)));
+  } else if (/^invitecode\s/i.test(header)) {
+    const invite = await findInvite(db, header.slice(11).trim());
+    allowed = !!summary && inviteUsable(invite) && invite.roomId === roomId;
+  } else {
+    throw OpenTalkError.unauthorized("Unable to parse access token or invite code");
+  }
+  if (!allowed || !summary) throw OpenTalkError.notFound();
+  return summary;
 }

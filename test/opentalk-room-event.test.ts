@@ -1,4 +1,6 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { ocs } from "./helpers/http";
 import { createEvent, createInvite, createRoom, expectError, signIn, signInAdmin, timedEvent, v1 } from "./helpers/opentalk";
 
 describe("GET /v1/rooms/{id}/event", () => {
@@ -40,5 +42,26 @@ describe("GET /v1/rooms/{id}/event", () => {
     expectError(await v1("GET", path, {}), 401, "unauthorized");
     expectError(await v1("GET", "/v1/rooms/not-a-uuid/event", { token: owner.token }), 404, "not_found");
     expectError(await v1("GET", `/v1/rooms/${crypto.randomUUID()}/event`, { token: owner.token }), 404, "not_found");
+  });
+});
+
+describe("event rooms and plain rooms", () => {
+  it("are created the same way: Talk conversation, password, lobby, SIP config", async () => {
+    const owner = await signIn("re-owner");
+    const plain = await createRoom(owner, { password: "pw-1", waiting_room: true, enable_sip: true });
+    const ev = await createEvent(owner, { ...timedEvent("2030-06-03T10:00:00Z"), password: "pw-1", waiting_room: true });
+    const eventRoom = (await v1("GET", `/v1/rooms/${ev.room.id}`, { token: owner.token })).body;
+    const strip = ({ id: _id, created_at: _at, ...rest }: Record<string, unknown>) => rest;
+    expect(strip(eventRoom)).toEqual(strip(plain as unknown as Record<string, unknown>));
+    expect(eventRoom).toMatchObject({ created_by: owner.id, password: "pw-1", waiting_room: true });
+
+    for (const id of [plain.id, ev.room.id]) {
+      const sip = await v1("GET", `/v1/rooms/${id}/sip`, { token: owner.token });
+      expect(sip.status).toBe(200);
+      expect(sip.body).toMatchObject({ room: id, sip_id: expect.stringMatching(/^\d{10}$/), password: expect.stringMatching(/^\d{10}$/), lobby: false });
+      const row = await env.DB.prepare("SELECT token FROM rooms WHERE id = ?").bind(id).first<{ token: string }>();
+      const talk = await ocs("GET", `/ocs/v2.php/apps/spreed/api/v4/room/${row?.token}`, { auth: { user: owner.login, password: owner.password } });
+      expect(talk.data).toMatchObject({ type: 3, participantType: 1, lobbyState: 1, hasPassword: true });
+    }
   });
 });

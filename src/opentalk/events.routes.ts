@@ -8,7 +8,7 @@ import type { AppContext, AppEnv } from "../lib/context";
 import { OpenTalkError } from "../lib/errors";
 import { otRoute } from "../lib/route";
 import { roomStub } from "../room/directory";
-import { createEventRoom, ownerCaller, roomPassword } from "./event-room";
+import { createOpenTalkRoom, ownerCaller, roomPassword } from "./room-create";
 import { TIME_INDEPENDENT, timeDependent, type EventTimes } from "./event-times";
 import { eventAccess, inviteeAddresses, me, notify, ownedEvent } from "./events.access";
 import { eventResource, exceptionResource, inChunks, loadEventView } from "./events.present";
@@ -130,7 +130,8 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
       if (body.has_shared_folder && !sharedFolderConfigured(c.env)) throw OpenTalkError.badRequest("No shared folder configured for this server");
 
       // Everything is validated: now the room (DO), then the event rows in one D1 batch.
-      const roomId = await createEventRoom(c.env, user, body.title, body.password ?? null, body.waiting_room ?? false);
+      // The same room as POST /v1/rooms creates; event rooms always get a SIP config (reference §3.4).
+      const { id: roomId } = await createOpenTalkRoom(c.env, db, user, { name: body.title, password: body.password ?? null, waitingRoom: body.waiting_room ?? false, enableSip: true });
       const now = Date.now();
       const ev: EventRow = {
         id: crypto.randomUUID(),

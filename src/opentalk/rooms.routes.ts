@@ -4,23 +4,21 @@ import { z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { database } from "../db/client";
 import { events, type RoomRow } from "../db/schema";
-import { accessibleRoomsPage, createSipConfig, findInvite, findRoomSummary, inviteUsable, isRoomMember } from "../db/opentalk-rooms";
+import { accessibleRoomsPage, findInvite, findRoomSummary, inviteUsable, isRoomMember } from "../db/opentalk-rooms";
 import { tariffAllows, tariffForUser } from "../db/tariffs";
 import { config } from "../lib/config";
 import { type AppContext, type AppEnv, currentUser } from "../lib/context";
 import { hashPassword, seal } from "../lib/crypto";
 import { OpenTalkError } from "../lib/errors";
 import { otRoute } from "../lib/route";
-import { newRoomToken, roomStub } from "../room/directory";
-import { RoomType } from "../room/types";
+import { roomStub } from "../room/directory";
 import { deleteRoomAssets } from "./asset-store";
+import { createOpenTalkRoom, OPENTALK_ROOM_NAME } from "./room-create";
 import { PageQuery, pageLinkHeader, pageOffset } from "./pagination";
 import { liveMeta, readableRoom, RoomIdParams, roomResource, RoomSchema, signedInUser, writableRoom } from "./room-access";
 import { TariffSchema } from "./tariffs.routes";
 
 const TAGS = ["rooms"];
-/** The Talk dialect needs a name; OpenTalk rooms have none. */
-export const OPENTALK_ROOM_NAME = "OpenTalk meeting";
 
 const Password = z.string().min(1).max(255);
 
@@ -78,23 +76,8 @@ export function registerOpenTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {
       const user = signedInUser(c);
       const db = database(c.env);
       if (body.enable_sip && !tariffAllows(await tariffForUser(db, user.id), "core", "call_in")) throw featureDisabled("call_in");
-      const id = crypto.randomUUID();
-      const password = body.password ?? null;
-      const stub = roomStub(c.env, id);
-      const snapshot = await stub.create({
-        id,
-        token: newRoomToken(),
-        // Public: guests join by invite code. The creator owns it (participant type 1).
-        type: RoomType.Public,
-        name: OPENTALK_ROOM_NAME,
-        createdBy: user.id,
-        owner: { actorType: "users", actorId: user.userid, displayName: user.displayName, userUuid: user.id },
-        passwordHash: password ? await hashPassword(password) : null,
-        passwordSealed: password ? await seal(config(c.env).secret, password) : null,
-        lobbyState: body.waiting_room ? 1 : 0,
-      });
-      if (body.enable_sip) await createSipConfig(db, id, {});
-      return c.json(await roomResource(c, snapshot.meta, true), 201);
+      const meta = await createOpenTalkRoom(c.env, db, user, { name: OPENTALK_ROOM_NAME, password: body.password ?? null, waitingRoom: body.waiting_room, enableSip: body.enable_sip });
+      return c.json(await roomResource(c, meta, true), 201);
     },
   );
 

@@ -16,27 +16,28 @@ function bindings(migrations: unknown, extra: Record<string, string>) {
     EDGETALK_ADMIN_PASSWORD: "admin-test-password",
     EDGETALK_SECRET: "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz",
     EDGETALK_OIDC_PRIVATE_KEY: testSigningKey(),
-    EDGETALK_SERVICE_CLIENTS: "callin-gateway:callin-secret:opentalk-call-in",
+    EDGETALK_SERVICE_CLIENTS: "callin-gateway:callin-secret:opentalk-call-in,recorder:recorder-secret:opentalk-recorder",
     EDGETALK_LOGIN_MAX_FAILURES: "5",
     EDGETALK_TURN_SECRET: "",
     EDGETALK_SIP_BRIDGE_SECRET: "",
     EDGETALK_SHARED_FOLDER_URL: "",
+    EDGETALK_SHARED_FOLDER_USER: "",
     EDGETALK_SHARED_FOLDER_PASSWORD: "",
     ...extra,
   };
 }
 
-/** Test files that need SIP dial-in and TURN configured run in a second Worker with those settings. */
+/** Test files that need SIP dial-in, TURN and shared folders configured run in a second Worker with those settings. */
 const CONFIGURED = "test/configured/**/*.test.ts";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
-  const worker = (name: string, extra: Record<string, string>, include: string[], exclude: string[] = []) => ({
+  const worker = (name: string, extra: Record<string, string>, include: string[], exclude: string[] = [], miniflare: Record<string, unknown> = {}) => ({
     plugins: [
       cloudflareTest({
         main: "./src/index.ts",
         wrangler: { configPath: "./wrangler.toml" },
-        miniflare: { bindings: bindings(migrations, extra) },
+        miniflare: { bindings: bindings(migrations, extra), ...miniflare },
       }),
     ],
     test: { name, include, exclude, setupFiles: ["./test/setup.ts"], testTimeout: 30_000 },
@@ -55,8 +56,17 @@ export default defineConfig(async () => {
             EDGETALK_STUN_SERVERS: "stun.example.test:3478",
             EDGETALK_SIP_GROUPS: "sip-users",
             EDGETALK_RECORDING_CONSENT: "1",
+            EDGETALK_SHARED_FOLDER_URL: "https://cloud.example.test",
+            EDGETALK_SHARED_FOLDER_USER: "opentalk-bot",
+            EDGETALK_SHARED_FOLDER_PASSWORD: "nextcloud-app-password",
           },
           [CONFIGURED],
+          [],
+          // Every outbound fetch of this Worker goes to a stand-in Nextcloud (WebDAV + share API).
+          {
+            outboundService: "fake-nextcloud",
+            workers: [{ name: "fake-nextcloud", modules: true, scriptPath: "./test/fixtures/fake-nextcloud.mjs", compatibilityDate: "2026-04-20" }],
+          },
         ),
       ],
     },

@@ -3,16 +3,17 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
 import { and, asc, eq, exists, gte, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import { database, type Db } from "../db/client";
-import { assets, eventExceptions, eventFavorites, eventInvites, events, roomStreamingTargets, type EventRow, type UserRow } from "../db/schema";
+import { eventExceptions, eventFavorites, eventInvites, events, roomStreamingTargets, type EventRow, type UserRow } from "../db/schema";
 import type { AppContext, AppEnv } from "../lib/context";
 import { OpenTalkError } from "../lib/errors";
 import { otRoute } from "../lib/route";
 import { roomStub } from "../room/directory";
-import { createEventRoom, ownerCaller, roomPassword } from "./event-room";
+import { createOpenTalkRoom, ownerCaller, roomPassword } from "./room-create";
 import { TIME_INDEPENDENT, timeDependent, type EventTimes } from "./event-times";
 import { eventAccess, inviteeAddresses, me, notify, ownedEvent } from "./events.access";
 import { eventResource, exceptionResource, inChunks, loadEventView } from "./events.present";
 import { EventIdParams, EventListQuery, EventQuery, PatchEventBody, PostEventBody, SuppressQuery, type PatchEvent } from "./events.schemas";
+import { deleteRoomAssets } from "./asset-store";
 import { createSharedFolder, deleteSharedFolder, sharedFolderConfigured } from "./shared-folder";
 
 const TAGS = ["events"];
@@ -129,7 +130,8 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
       if (body.has_shared_folder && !sharedFolderConfigured(c.env)) throw OpenTalkError.badRequest("No shared folder configured for this server");
 
       // Everything is validated: now the room (DO), then the event rows in one D1 batch.
-      const roomId = await createEventRoom(c.env, user, body.title, body.password ?? null, body.waiting_room ?? false);
+      // The same room as POST /v1/rooms creates; event rooms always get a SIP config (reference §3.4).
+      const { id: roomId } = await createOpenTalkRoom(c.env, db, user, { name: body.title, password: body.password ?? null, waitingRoom: body.waiting_room ?? false, enableSip: true });
       const now = Date.now();
       const ev: EventRow = {
         id: crypto.randomUUID(),
@@ -328,10 +330,4 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
       return c.json({ total_pending_invites: row?.n ?? 0 });
     },
   );
-}
-
-/** R2 objects of a room's assets (their rows go with the room). */
-export async function deleteRoomAssets(env: Env, db: Db, roomId: string): Promise<void> {
-  const rows = await db.select({ id: assets.id }).from(assets).where(eq(assets.roomId, roomId));
-  if (rows.length > 0) await env.ASSETS.delete(rows.map((r) => `assets/${roomId}/${r.id}`));
 }

@@ -1,23 +1,24 @@
 /** OpenTalk `/v1/rooms`: list, create, get, patch, delete, and the room's tariff (seed 004, reference §3.1). */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
 import { database } from "../db/client";
-import { accessibleRoomsPage, createSipConfig, findInvite, findRoomSummary, inviteUsable, isRoomMember } from "../db/opentalk-rooms";
+import { events, type RoomRow } from "../db/schema";
+import { accessibleRoomsPage, findInvite, findRoomSummary, inviteUsable, isRoomMember } from "../db/opentalk-rooms";
 import { tariffAllows, tariffForUser } from "../db/tariffs";
 import { config } from "../lib/config";
-import { type AppEnv, currentUser } from "../lib/context";
+import { type AppContext, type AppEnv, currentUser } from "../lib/context";
 import { hashPassword, seal } from "../lib/crypto";
 import { OpenTalkError } from "../lib/errors";
 import { otRoute } from "../lib/route";
-import { newRoomToken, roomStub } from "../room/directory";
-import { RoomType } from "../room/types";
+import { roomStub } from "../room/directory";
+import { deleteRoomAssets } from "./asset-store";
+import { createOpenTalkRoom, OPENTALK_ROOM_NAME } from "./room-create";
 import { PageQuery, pageLinkHeader, pageOffset } from "./pagination";
 import { liveMeta, readableRoom, RoomIdParams, roomResource, RoomSchema, signedInUser, writableRoom } from "./room-access";
 import { TariffSchema } from "./tariffs.routes";
 
 const TAGS = ["rooms"];
-/** The Talk dialect needs a name; OpenTalk rooms have none. */
-export const OPENTALK_ROOM_NAME = "OpenTalk meeting";
 
 const Password = z.string().min(1).max(255);
 
@@ -75,23 +76,8 @@ export function registerOpenTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {
       const user = signedInUser(c);
       const db = database(c.env);
       if (body.enable_sip && !tariffAllows(await tariffForUser(db, user.id), "core", "call_in")) throw featureDisabled("call_in");
-      const id = crypto.randomUUID();
-      const password = body.password ?? null;
-      const stub = roomStub(c.env, id);
-      const snapshot = await stub.create({
-        id,
-        token: newRoomToken(),
-        // Public: guests join by invite code. The creator owns it (participant type 1).
-        type: RoomType.Public,
-        name: OPENTALK_ROOM_NAME,
-        createdBy: user.id,
-        owner: { actorType: "users", actorId: user.userid, displayName: user.displayName, userUuid: user.id },
-        passwordHash: password ? await hashPassword(password) : null,
-        passwordSealed: password ? await seal(config(c.env).secret, password) : null,
-        lobbyState: body.waiting_room ? 1 : 0,
-      });
-      if (body.enable_sip) await createSipConfig(db, id, {});
-      return c.json(await roomResource(c, snapshot.meta, true), 201);
+      const meta = await createOpenTalkRoom(c.env, db, user, { name: OPENTALK_ROOM_NAME, password: body.password ?? null, waitingRoom: body.waiting_room, enableSip: body.enable_sip });
+      return c.json(await roomResource(c, meta, true), 201);
     },
   );
 
@@ -131,7 +117,9 @@ export function registerOpenTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {
     { method: "delete", path: "/v1/rooms/{room_id}", summary: "Delete a room", tags: TAGS, auth: "bearer", params: RoomIdParams, success: { status: 204, description: "Deleted" } },
     async (c, { params }) => {
       const access = await writableRoom(c, params.room_id);
-      // Invites, SIP config and tickets go with the D1 room row (foreign keys, on delete cascade).
+      // Invites, SIP config, tickets, asset rows and streaming targets go with the D1 room row
+      // (foreign keys, on delete cascade); the assets' bytes are in R2.
+      await deleteRoomAssets(c.env, database(c.env), access.summary.id);
       if (!(await access.stub.deleteOpenTalkRoom())) throw OpenTalkError.notFound();
       return c.body(null, 204);
     },
@@ -149,23 +137,57 @@ export function registerOpenTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {
       success: { status: 200, description: "The tariff of the room's creator", schema: TariffSchema },
     },
     async (c, { params }) => {
-      const db = database(c.env);
-      const roomId = params.room_id.toLowerCase();
-      const summary = await findRoomSummary(db, roomId);
-      const header = c.req.header("authorization") ?? "";
-      const user = currentUser(c);
-      let allowed = false;
-      if (user) {
-        allowed = !!summary && (summary.createdBy === user.id || user.isAdmin || (await isRoomMember(db, roomId, user.id)));
-      } else if (/^invitecode\s/i.test(header)) {
-        // Guests hold an invite code of this room (reference: `Authorization: InviteCode <uuid>`).
-        const invite = await findInvite(db, header.slice(11).trim());
-        allowed = !!summary && inviteUsable(invite) && invite.roomId === roomId;
-      } else {
-        throw OpenTalkError.unauthorized("Unable to parse access token or invite code");
-      }
-      if (!allowed || !summary?.createdBy) throw OpenTalkError.notFound();
-      return c.json(await tariffForUser(db, summary.createdBy));
+      const summary = await roomForReaderOrGuest(c, params.room_id);
+      if (!summary.createdBy) throw OpenTalkError.notFound();
+      return c.json(await tariffForUser(database(c.env), summary.createdBy));
     },
   );
+
+  otRoute(
+    app,
+    {
+      method: "get",
+      path: "/v1/rooms/{room_id}/event",
+      summary: "Get a room's event information",
+      tags: [...TAGS, "events"],
+      auth: "bearer-or-invite",
+      params: RoomIdParams,
+      success: { status: 200, description: "The event the room belongs to; 404 when it has none", schema: EventInfoSchema },
+    },
+    async (c, { params }) => {
+      const summary = await roomForReaderOrGuest(c, params.room_id);
+      const ev = await database(c.env)
+        .select({ id: events.id, title: events.title, is_adhoc: events.isAdhoc })
+        .from(events)
+        .where(eq(events.roomId, summary.id))
+        .get();
+      if (!ev) throw OpenTalkError.notFound();
+      return c.json(ev);
+    },
+  );
+}
+
+const EventInfoSchema = z.object({ id: z.uuid(), title: z.string(), is_adhoc: z.boolean() }).openapi("EventInfo");
+
+/**
+ * The room for its readers (creator, members, administrators) or for a guest holding one of its
+ * usable invite codes (`Authorization: InviteCode <code>`, reference §2.3); 404 for anyone else.
+ */
+async function roomForReaderOrGuest(c: AppContext, roomIdParam: string): Promise<RoomRow> {
+  const db = database(c.env);
+  const roomId = roomIdParam.toLowerCase();
+  const summary = await findRoomSummary(db, roomId);
+  const header = c.req.header("authorization") ?? "";
+  const user = currentUser(c);
+  let allowed = false;
+  if (user) {
+    allowed = !!summary && (summary.createdBy === user.id || user.isAdmin || (await isRoomMember(db, roomId, user.id)));
+  } else if (/^invitecode\s/i.test(header)) {
+    const invite = await findInvite(db, header.slice(11).trim());
+    allowed = !!summary && inviteUsable(invite) && invite.roomId === roomId;
+  } else {
+    throw OpenTalkError.unauthorized("Unable to parse access token or invite code");
+  }
+  if (!allowed || !summary) throw OpenTalkError.notFound();
+  return summary;
 }

@@ -25,6 +25,15 @@ function remoteFailure(what: string): OpenTalkError {
   return new OpenTalkError(500, "internal_server_error", `The shared folder could not be ${what} on the remote system`);
 }
 
+/** A request to the remote system; a network failure is a remote failure too. */
+async function remote(what: string, url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch {
+    throw remoteFailure(what);
+  }
+}
+
 function client(env: Env) {
   const cfg = config(env).sharedFolder;
   const auth = `Basic ${btoa(`${cfg.user}:${cfg.password}`)}`;
@@ -34,23 +43,24 @@ function client(env: Env) {
   return {
     directory: cfg.directory,
     async mkcol(path: string): Promise<void> {
-      const res = await fetch(dav(path), { method: "MKCOL", headers: { Authorization: auth } });
+      const res = await remote("created", dav(path), { method: "MKCOL", headers: { Authorization: auth } });
       // 405: the collection exists already.
       if (!res.ok && res.status !== 405) throw remoteFailure("created");
     },
     async remove(path: string): Promise<boolean> {
-      const res = await fetch(dav(path), { method: "DELETE", headers: { Authorization: auth } });
+      const res = await remote("deleted", dav(path), { method: "DELETE", headers: { Authorization: auth } });
       return res.ok || res.status === 404;
     },
     async share(path: string, permissions: number, password: string): Promise<{ id: string; url: string }> {
       const body = new URLSearchParams({ path: `/${path}`, shareType: String(SHARE_TYPE_LINK), permissions: String(permissions), password });
-      const res = await fetch(shares, { method: "POST", headers: { ...ocsHeaders, "Content-Type": "application/x-www-form-urlencoded" }, body });
-      const data = res.ok ? ((await res.json()) as { ocs?: { data?: { id?: string | number; url?: string } } }).ocs?.data : undefined;
+      const res = await remote("shared", shares, { method: "POST", headers: { ...ocsHeaders, "Content-Type": "application/x-www-form-urlencoded" }, body });
+      const reply = res.ok ? ((await res.json().catch(() => null)) as { ocs?: { data?: { id?: string | number; url?: string } } } | null) : null;
+      const data = reply?.ocs?.data;
       if (!data?.id || !data.url) throw remoteFailure("shared");
       return { id: String(data.id), url: data.url };
     },
     async unshare(id: string): Promise<boolean> {
-      const res = await fetch(`${shares}/${encodeURIComponent(id)}`, { method: "DELETE", headers: ocsHeaders });
+      const res = await remote("deleted", `${shares}/${encodeURIComponent(id)}`, { method: "DELETE", headers: ocsHeaders });
       return res.ok || res.status === 404;
     },
   };

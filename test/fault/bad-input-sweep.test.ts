@@ -38,6 +38,7 @@ interface Fixtures {
   eventId: string;
   eventRoomId: string;
   instanceId: string;
+  streamingTargetId: string;
 }
 
 interface Variant {
@@ -84,6 +85,11 @@ beforeAll(async () => {
   const event = await createEvent(owner, timedEvent("2030-03-04T09:00:00Z", 60, "Europe/Berlin", { recurrence_pattern: ["RRULE:FREQ=WEEKLY;COUNT=5"] }));
   expect((await v1("POST", `/v1/events/${event.id}/invites`, { token: owner.token, json: { invitee: invitee.id } })).status).toBe(201);
   const instances = await v1("GET", `/v1/events/${event.id}/instances`, { token: owner.token });
+  const target = await v1("POST", `/v1/rooms/${otRoom.id}/streaming_targets`, {
+    token: owner.token,
+    json: { name: "Live", kind: "custom", streaming_endpoint: "rtmp://live.example.com/app", streaming_key: "key", public_url: "https://example.com/live" },
+  });
+  expect(target.status).toBe(201);
   expect(instances.status).toBe(200);
 
   fx = {
@@ -99,6 +105,7 @@ beforeAll(async () => {
     eventId: event.id as string,
     eventRoomId: event.room.id as string,
     instanceId: instances.body[0].id as string,
+    streamingTargetId: target.body.id as string,
   };
   operations = await loadOperations();
 });
@@ -128,6 +135,11 @@ function pathValue(op: Operation, name: string): string {
       return fx.instanceId;
     case "user_id":
       return fx.invitee.id;
+    case "streaming_target_id":
+      return fx.streamingTargetId;
+    case "asset_id":
+      // No asset exists (only the recorder can make one); validation must still answer first.
+      return crypto.randomUUID();
     default:
       throw new Error(`no fixture for path parameter ${name} of ${op.method} ${op.path}`);
   }

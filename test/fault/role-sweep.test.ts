@@ -55,6 +55,7 @@ function talkTable(target: number): Record<string, TalkRoute> {
     [`POST ${room}/favorite`]: { guard: "L", room: true },
     [`DELETE ${room}/favorite`]: { guard: "L", room: true },
     [`POST ${room}/notify`]: { guard: "L", room: true, body: { level: 3 } },
+    [`POST ${room}/notify-calls`]: { guard: "L", room: true, body: { level: 0 } },
     [`PUT ${room}/permissions/{mode}`]: { guard: "P", room: true, mod: true, body: { permissions: 1 } },
     [`POST ${room}/participants/active`]: { guard: "P", room: true, open: true },
     [`DELETE ${room}/participants/active`]: { guard: "P", room: true, open: true },
@@ -188,6 +189,8 @@ interface OtRoute {
   json?: Record<string, unknown>;
 }
 
+const STREAMING_TARGET = { name: "Live", kind: "custom", streaming_endpoint: "rtmp://live.example.com/app", streaming_key: "key", public_url: "https://example.com/live" };
+
 function otTable(): Record<string, OtRoute> {
   const ev = "/v1/events/{event_id}";
   const room = "/v1/rooms/{room_id}";
@@ -220,6 +223,12 @@ function otTable(): Record<string, OtRoute> {
     "POST /v1/services/call_in/start": { allowed: "service", json: { id: "0123456789", pin: "0123456789" } },
     [`PUT ${room}/sip`]: { allowed: "creator", visible: true, json: { lobby: true } },
     [`DELETE ${room}/sip`]: { allowed: "creator", visible: true },
+    [`POST ${room}/streaming_targets`]: { allowed: "creator", visible: true, json: STREAMING_TARGET },
+    [`PATCH ${room}/streaming_targets/{streaming_target_id}`]: { allowed: "creator", visible: true, json: { name: "Taken over" } },
+    [`DELETE ${room}/streaming_targets/{streaming_target_id}`]: { allowed: "creator", visible: true },
+    [`DELETE ${room}/assets/{asset_id}`]: { allowed: "creator", visible: true },
+    [`PUT ${ev}/shared_folder`]: { allowed: "creator", visible: true },
+    [`DELETE ${ev}/shared_folder`]: { allowed: "creator", visible: true },
   };
 }
 
@@ -243,6 +252,7 @@ describe("role sweep: OpenTalk", () => {
   let event: { id: string; room: { id: string } };
   let instanceId: string;
   let invitee: Signed;
+  let streamingTargetId: string;
 
   beforeAll(async () => {
     const [owner, inv, mod, stranger] = await Promise.all(["owner", "invitee", "moderator", "stranger"].map((p) => signIn(p)));
@@ -254,6 +264,9 @@ describe("role sweep: OpenTalk", () => {
     expect([200, 201]).toContain((await v1("PUT", `/v1/rooms/${event.room.id}/sip`, { token: owner?.token, json: { lobby: false } })).status);
     inviteCode = await createInvite(owner as Signed, event.room.id);
     instanceId = (await v1("GET", `/v1/events/${event.id}/instances`, { token: owner?.token })).body[0].id;
+    const target = await v1("POST", `/v1/rooms/${event.room.id}/streaming_targets`, { token: owner?.token, json: STREAMING_TARGET });
+    expect(target.status).toBe(201);
+    streamingTargetId = target.body.id;
     who = { anonymous: null, invite: null, stranger: stranger as Signed, invitee, moderator: mod as Signed, owner: owner as Signed };
   });
 
@@ -273,7 +286,10 @@ describe("role sweep: OpenTalk", () => {
         .replace("{room_id}", event.room.id)
         .replace("{instance_id}", instanceId)
         .replace("{invite_code}", inviteCode)
-        .replace("{user_id}", invitee.id);
+        .replace("{user_id}", invitee.id)
+        .replace("{streaming_target_id}", streamingTargetId)
+        // No asset exists: the access check answers before the lookup would.
+        .replace("{asset_id}", crypto.randomUUID());
       const json = route.json && JSON.parse(JSON.stringify(route.json).replace("{stranger}", who.stranger?.id as string).replace("{uuid}", crypto.randomUUID()));
       for (const role of OT_ROLES) {
         const verdict = otVerdict(route, role);

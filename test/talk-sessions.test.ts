@@ -3,8 +3,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { roomStub } from "../src/room/directory";
 import { CookieJar, createUser, ocs } from "./helpers/http";
+import { roomIdOf, V4 } from "./helpers/talk";
 
-const V4 = "/ocs/v2.php/apps/spreed/api/v4";
 
 async function publicRoom(name = "Webinar") {
   const alice = await createUser("alice");
@@ -12,11 +12,6 @@ async function publicRoom(name = "Webinar") {
   return { alice, token: res.data.token as string, id: await roomIdOf(res.data.token) };
 }
 
-async function roomIdOf(token: string): Promise<string> {
-  const row = await env.DB.prepare("SELECT id FROM rooms WHERE token = ?").bind(token).first<{ id: string }>();
-  if (!row) throw new Error("room not indexed");
-  return row.id;
-}
 
 describe("joining and leaving", () => {
   it("joins as a member, a self-joined user and a stable guest", async () => {

@@ -8,18 +8,13 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { roomStub } from "../src/room/directory";
 import { CookieJar, createUser, ocs, type Credentials } from "./helpers/http";
+import { roomIdOf, V4 } from "./helpers/talk";
 
-const V4 = "/ocs/v2.php/apps/spreed/api/v4";
 const NOTIFICATIONS = "/ocs/v2.php/apps/notifications/api/v2/notifications";
 
 type User = Credentials & { id: string };
 type Who = { auth?: User; jar?: CookieJar };
 
-async function roomIdOf(token: string): Promise<string> {
-  const row = await env.DB.prepare("SELECT id FROM rooms WHERE token = ?").bind(token).first<{ id: string }>();
-  if (!row) throw new Error("room not indexed");
-  return row.id;
-}
 
 /** Alice owns a room (group by default) with Bob as a plain member; Carol is a stranger. */
 async function webinarRoom(roomType = 2) {

@@ -10,18 +10,13 @@ import { roomStub } from "../../src/room/directory";
 import { CookieJar, createUser, ocs } from "../helpers/http";
 import { createInvite, createRoom, signIn, v1 } from "../helpers/opentalk";
 import { SignalingClient } from "../helpers/signaling";
+import { roomIdOf, V4 } from "../helpers/talk";
 
-const V4 = "/ocs/v2.php/apps/spreed/api/v4";
 const GUESTS = 120;
 const USERS = 40;
 /** Each user joins from two devices at once: 120 + 2 × 40 = 200 concurrent joins. */
 const DEVICES = 2;
 
-async function roomIdOf(token: string): Promise<string> {
-  const row = await env.DB.prepare("SELECT id FROM rooms WHERE token = ?").bind(token).first<{ id: string }>();
-  if (!row) throw new Error("room not indexed");
-  return row.id;
-}
 
 async function inBatches<T>(count: number, size: number, make: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = [];

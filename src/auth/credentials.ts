@@ -1,31 +1,39 @@
 /**
- * Password and app-password verification for HTTP Basic auth.
+ * Password and app-password verification (HTTP Basic auth, the password grant, the login page).
  *
  * A PBKDF2 run per request would dominate latency, so a successful verification is remembered
  * for `credentialCacheTtl` seconds under HMAC(secret, login:password): the plaintext is never
  * kept, the key cannot be recomputed without the server secret, and the entry is only honoured
- * while the user's stored hash is unchanged (a password change invalidates it at once).
+ * while the user's stored hash (for an app password: the app password itself) is unchanged.
+ *
+ * App passwords are recognised by a keyed-hash lookup, never by PBKDF2: they are 72 random
+ * characters, so HMAC(secret, token) is as strong as a slow hash and costs microseconds.
+ *
+ * Uncached attempts are throttled (throttle.ts): the attempt is counted before anything is
+ * evaluated. Every uncached attempt does the same work whether the login exists or not (two
+ * lookups in parallel, then one PBKDF2 run against the user's hash or a dummy one), so timing does
+ * not tell which logins exist.
  *
  * The entry also keeps the user row. For `USER_RECHECK_MS` after it was last read from D1 the row
  * is served from memory, so a cached request costs one HMAC and no D1 round trip; after that the
- * next request re-reads it and checks the stored hash again. Changes made in this isolate
- * (updateUser, deleteUser) drop the entries at once; a password change or deletion made in
- * another isolate is therefore noticed within `USER_RECHECK_MS`.
+ * next request re-reads it (and the app password) once. Changes made in this isolate (updateUser,
+ * deleteUser, app-password revocation) drop the entries at once; changes made in another isolate
+ * are noticed within `USER_RECHECK_MS`.
  */
 import type { Db } from "../db/client";
 import type { UserRow } from "../db/schema";
 import { findAppPassword, findUserById, findUserByLogin } from "../db/users";
 import type { Config } from "../lib/config";
 import { hashPassword, hmacHex, verifyPassword } from "../lib/crypto";
-import { clearFailures, recordFailure, throttledFor, throttleKeys } from "./throttle";
-import { rememberVerified, verified } from "./verified";
+import { beginSignIn, signInFailed, signInLimits, signInSucceeded } from "./throttle";
+import { rememberVerified, verified, type VerifiedEntry } from "./verified";
 
 /** How long a verified user row is trusted without re-reading it (at most the credential TTL). */
 export const USER_RECHECK_MS = 5_000;
 let dummyHash: Promise<string> | undefined;
 
 export type PasswordCheck =
-  | { ok: true; user: UserRow; via: "password" | "app-password" }
+  | { ok: true; user: UserRow; via: "password" | "app-password"; appPasswordId?: string }
   | { ok: false; retryAfter?: number };
 
 export async function checkPassword(db: Db, cfg: Config, login: string, password: string, address: string): Promise<PasswordCheck> {
@@ -33,38 +41,57 @@ export async function checkPassword(db: Db, cfg: Config, login: string, password
   const hit = verified.get(cacheKey);
   const now = Date.now();
   if (hit && hit.expires > now) {
-    if (hit.fresh > now) return { ok: true, user: { ...hit.user }, via: "password" };
-    const user = await findUserById(db, hit.user.id);
-    if (user && user.userid === login && user.passwordHash === hit.passwordHash) {
-      hit.user = user;
+    if (hit.fresh > now) return cached(hit, hit.user);
+    const still = await stillValid(db, hit, login);
+    if (still) {
+      hit.user = still;
       hit.fresh = Math.min(hit.expires, Date.now() + USER_RECHECK_MS);
-      return { ok: true, user: { ...user }, via: "password" };
+      return cached(hit, still);
     }
     verified.delete(cacheKey);
   }
 
-  const keys = throttleKeys(login, address);
-  const wait = await throttledFor(db, cfg, keys);
+  const limits = signInLimits(cfg, login, address);
+  const wait = await beginSignIn(db, cfg, limits);
   if (wait > 0) return { ok: false, retryAfter: wait };
 
-  const user = await findUserByLogin(db, login);
-  if (user?.passwordHash && (await verifyPassword(password, user.passwordHash))) {
+  const tokenHash = await appPasswordHash(cfg, password);
+  const [user, app] = await Promise.all([findUserByLogin(db, login), findAppPassword(db, tokenHash)]);
+  const remember = (entry: Pick<VerifiedEntry, "passwordHash" | "appPasswordId">, row: UserRow) => {
     const verifiedAt = Date.now();
     const expires = verifiedAt + cfg.credentialCacheTtl * 1000;
-    rememberVerified(cacheKey, { user, passwordHash: user.passwordHash, expires, fresh: Math.min(expires, verifiedAt + USER_RECHECK_MS) });
-    await clearFailures(db, login);
+    rememberVerified(cacheKey, { ...entry, user: row, expires, fresh: Math.min(expires, verifiedAt + USER_RECHECK_MS) });
+  };
+  if (user && app && app.userId === user.id) {
+    remember({ passwordHash: tokenHash, appPasswordId: app.id }, user);
+    await signInSucceeded(db, limits);
+    return { ok: true, user, via: "app-password", appPasswordId: app.id };
+  }
+  dummyHash ??= hashPassword("edgetalk-dummy");
+  const valid = await verifyPassword(password, user?.passwordHash ?? (await dummyHash));
+  if (user?.passwordHash && valid) {
+    remember({ passwordHash: user.passwordHash }, user);
+    await signInSucceeded(db, limits);
     return { ok: true, user, via: "password" };
   }
-  if (user) {
-    const app = await findAppPassword(db, await appPasswordHash(cfg, password));
-    if (app && app.userId === user.id) return { ok: true, user, via: "app-password" };
-  } else {
-    // Same work for unknown accounts, so timing does not reveal which logins exist.
-    dummyHash ??= hashPassword("edgetalk-dummy");
-    await verifyPassword(password, await dummyHash);
-  }
-  await recordFailure(db, cfg, keys);
+  await signInFailed(db, cfg, limits);
   return { ok: false };
+}
+
+function cached(entry: VerifiedEntry, user: UserRow): PasswordCheck {
+  if (entry.appPasswordId) return { ok: true, user: { ...user }, via: "app-password", appPasswordId: entry.appPasswordId };
+  return { ok: true, user: { ...user }, via: "password" };
+}
+
+/** Re-reads what a cache entry vouches for: the same user (same login) and the same credential. */
+async function stillValid(db: Db, entry: VerifiedEntry, login: string): Promise<UserRow | null> {
+  const [user, app] = await Promise.all([
+    findUserById(db, entry.user.id),
+    entry.appPasswordId ? findAppPassword(db, entry.passwordHash) : Promise.resolve(undefined),
+  ]);
+  if (!user || user.userid.toLowerCase() !== login.toLowerCase()) return null;
+  if (entry.appPasswordId) return app && app.id === entry.appPasswordId && app.userId === user.id ? user : null;
+  return user.passwordHash === entry.passwordHash ? user : null;
 }
 
 export function appPasswordHash(cfg: Config, token: string): Promise<string> {

@@ -56,14 +56,23 @@ export function registerCloudRoutes(app: OpenAPIHono<AppEnv>) {
 
   ocsRoute(app, { method: "post", path: "/ocs/v2.php/cloud/users", summary: "Create a user", tags: TAGS, auth: "admin", params: CreateUserParams }, async (c, p) => {
     const db = database(c.env);
-    if (await findUserByLogin(db, p.userid)) throw new OcsError(400, [], "User already exists", 102);
+    // Nextcloud's user manager refuses these before anything else (provisioning answers 101).
+    if (p.userid !== p.userid.trim()) throw new OcsError(400, [], "Username contains whitespace at the beginning or at the end", 101);
+    // Login names are unique regardless of case: "Alice" exists when "alice" does.
+    const exists = () => new OcsError(400, [], "User already exists", 102);
+    if (await findUserByLogin(db, p.userid)) throw exists();
     const groupIds = p.groups ?? [];
     for (const g of groupIds) if (!(await findGroup(db, g))) throw new OcsError(400, [], "group does not exist", 104);
+    const passwordHash = await hashPassword(p.password);
     const user = await createUser(db, {
       userid: p.userid,
       displayName: p.displayName?.trim() || p.userid,
       email: p.email ?? "",
-      passwordHash: await hashPassword(p.password),
+      passwordHash,
+    }).catch((err: unknown) => {
+      // Two concurrent creations of one name (in any case): the unique index decides.
+      if (String((err as Error)?.message ?? err).includes("UNIQUE constraint failed")) throw exists();
+      throw err;
     });
     for (const g of groupIds) await addToGroup(db, g, user.id);
     return { data: { id: user.userid } };

@@ -34,8 +34,9 @@ export async function createUser(db: Db, input: NewUser): Promise<UserRow> {
   return created as UserRow;
 }
 
+/** Login names match regardless of case, as in Nextcloud (index users_userid_nocase). */
 export async function findUserByLogin(db: Db, userid: string): Promise<UserRow | undefined> {
-  return db.query.users.findFirst({ where: eq(users.userid, userid) });
+  return db.query.users.findFirst({ where: sql`lower(${users.userid}) = lower(${userid})` });
 }
 
 export async function findUserById(db: Db, id: string): Promise<UserRow | undefined> {

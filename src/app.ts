@@ -10,6 +10,9 @@ import { OcsError, OpenTalkError, OPENTALK_ERROR_CONTENT_TYPE, PlainTextError } 
 import { readOcsParams } from "./lib/route";
 import { ocsFormat, ocsMeta, renderOcs } from "./ocs/envelope";
 import { registerOidcRoutes } from "./auth/oidc.routes";
+import { registerAuthorizeRoutes } from "./auth/authorize.routes";
+import { CORS_PATHS, corsMiddleware, securityHeaders } from "./lib/http-security";
+import { registerLoginRoutes } from "./web/login.routes";
 import { registerOpenTalkAuthRoutes } from "./opentalk/auth.routes";
 import { registerOpenTalkUserRoutes } from "./opentalk/users.routes";
 import { registerEventRoutes } from "./opentalk/events.routes";
@@ -42,6 +45,8 @@ export function createApp() {
     return otError(OpenTalkError.notFound());
   });
 
+  app.use("*", securityHeaders);
+  for (const path of CORS_PATHS) app.use(path, corsMiddleware);
   app.use("*", identityMiddleware);
   app.use("/ocs/*", async (c, next) => {
     const bearer = /^bearer\s/i.test(c.req.header("authorization") ?? "");
@@ -60,6 +65,8 @@ export function createApp() {
 
   registerCloudRoutes(app);
   registerOidcRoutes(app);
+  registerAuthorizeRoutes(app);
+  registerLoginRoutes(app);
   registerOpenTalkAuthRoutes(app);
   registerEventRoutes(app);
   registerInstanceRoutes(app);

@@ -96,7 +96,12 @@ describe("issuer discovery", () => {
     expect(body.token_endpoint).toBe(`${ISSUER}/oauth/token`);
     expect(body.jwks_uri).toBe(`${ISSUER}/oauth/jwks`);
     expect(body.id_token_signing_alg_values_supported).toEqual(["ES256"]);
-    expect(body.grant_types_supported).toEqual(["password", "refresh_token", "client_credentials"]);
+    expect(body.grant_types_supported).toEqual(["authorization_code", "refresh_token", "password", "client_credentials"]);
+    expect(body.authorization_endpoint).toBe(`${ISSUER}/oauth/authorize`);
+    expect(body.end_session_endpoint).toBe(`${ISSUER}/oauth/logout`);
+    expect(body.userinfo_endpoint).toBe(`${ISSUER}/oauth/userinfo`);
+    expect(body.response_types_supported).toEqual(["code"]);
+    expect(body.code_challenge_methods_supported).toEqual(["S256"]);
   });
 
   it("publishes the ES256 public key without the private part", async () => {
@@ -118,8 +123,12 @@ describe("token endpoint", () => {
     expect(res.headers.get("cache-control")).toBe("no-store");
     expect(res.body.token_type).toBe("Bearer");
     expect(res.body.expires_in).toBe(300);
-    expect(typeof res.body.refresh_token).toBe("string");
-    expect(res.body.refresh_token).toHaveLength(64);
+    // The OpenTalk web app decodes the refresh token as a JWT and reads its exp.
+    expect(decodeProtectedHeader(res.body.refresh_token)).toEqual({ alg: "ES256", kid: "test-key", typ: "JWT" });
+    const refresh = decodeJwt(res.body.refresh_token);
+    expect(refresh.typ).toBe("Refresh");
+    expect(refresh.aud).toBe(ISSUER);
+    expect((refresh.exp ?? 0) - (refresh.iat ?? 0)).toBe(res.body.refresh_expires_in);
 
     expect(decodeProtectedHeader(res.body.access_token)).toEqual({ alg: "ES256", kid: "test-key", typ: "at+jwt" });
     expect(decodeProtectedHeader(res.body.id_token)).toEqual({ alg: "ES256", kid: "test-key", typ: "JWT" });
@@ -186,18 +195,22 @@ describe("token endpoint", () => {
     const retryAfter = Number(blocked.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThanOrEqual(298);
     expect(retryAfter).toBeLessThanOrEqual(300);
-    // The right password does not help while the account is throttled, from any address.
-    const right = await token({ grant_type: "password", username: user.user, password: user.password }, address());
+    // The right password is not even checked from this address while it is throttled...
+    const right = await token({ grant_type: "password", username: user.user, password: user.password }, from);
     expect(right.status).toBe(429);
-    // Basic auth on OCS counts against the same account.
-    const basic = await ocs("GET", "/ocs/v2.php/cloud/capabilities", { auth: user, headers: address() });
+    // ...and Basic auth on OCS from there counts against the same (account, address).
+    const basic = await ocs("GET", "/ocs/v2.php/cloud/capabilities", { auth: user, headers: from });
     expect(basic.status).toBe(429);
     expect(basic.meta.statuscode).toBe(429);
+    // The owner elsewhere is not shut out.
+    const elsewhere = await token({ grant_type: "password", username: user.user, password: user.password }, address());
+    expect(elsewhere.status).toBe(200);
   });
 
   it("throttles repeated failures per client address with 429", async () => {
     const from = address();
-    for (let i = 0; i < 5; i++) {
+    // EDGETALK_LOGIN_MAX_FAILURES_PER_ADDRESS defaults to 4 × 5 = 20 failures, over all accounts.
+    for (let i = 0; i < 20; i++) {
       const res = await token({ grant_type: "password", username: unique("ghost"), password: "wrong" }, from);
       expect(res.status).toBe(400);
     }
@@ -249,7 +262,7 @@ describe("token endpoint", () => {
     expect(claims.realm_access).toEqual({ roles: ["opentalk-call-in"] });
 
     const introspected = await request("POST", "/oauth/introspect", {
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      headers: { "Content-Type": "application/x-www-form-urlencoded", Authorization: `Basic ${btoa("callin-gateway:callin-secret")}` },
       body: new URLSearchParams({ token: res.body.access_token }).toString(),
     });
     expect(introspected.status).toBe(200);
@@ -280,7 +293,7 @@ describe("token endpoint", () => {
   });
 
   it("rejects unsupported grants and non-form bodies", async () => {
-    const unsupported = await token({ grant_type: "authorization_code", code: "x" });
+    const unsupported = await token({ grant_type: "urn:ietf:params:oauth:grant-type:device_code", device_code: "x" });
     expect(unsupported.status).toBe(400);
     expect(unsupported.body.error).toBe("unsupported_grant_type");
     const none = await token({});

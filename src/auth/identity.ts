@@ -17,11 +17,21 @@ export const identityMiddleware: MiddlewareHandler<AppEnv> = async (c, next) => 
   const cfg = config(c.env);
   const db = database(c.env);
   await ensureAdmin(c.env.DB, db, cfg);
-  const ocs = c.req.path.startsWith("/ocs/");
+  const path = c.req.path;
+  const ocs = path.startsWith("/ocs/");
   const header = c.req.header("authorization") ?? "";
   let identity: Identity = { kind: "anonymous" };
+  c.set("identity", identity);
 
-  if (/^basic\s/i.test(header) && !c.req.path.startsWith("/oauth/")) {
+  // The issuer's endpoints and the sign-in pages authenticate their callers themselves.
+  if (path.startsWith("/oauth/") || path === "/login" || path === "/logout") return next();
+
+  if (/^basic\s/i.test(header) && path.startsWith("/v1")) {
+    // The OpenTalk API takes bearer tokens only, as its reference does. Basic credentials are
+    // ambient (a browser resends them cross-site), so accepting them would let any page change state.
+    throw OpenTalkError.unauthorized("Authentication failed", "unauthorized", { "WWW-Authenticate": 'Bearer realm="EdgeTalk"' });
+  }
+  if (/^basic\s/i.test(header)) {
     const decoded = decodeBasic(header.slice(6).trim());
     if (!decoded) throw unauthorized(ocs);
     const result = await checkPassword(db, cfg, decoded.login, decoded.password, clientAddress(c));

@@ -34,6 +34,8 @@ export const users = sqliteTable(
   },
   (t) => [
     uniqueIndex("users_userid").on(t.userid),
+    // Login names are unique regardless of case ("Alice" and "alice" are one account), as in Nextcloud.
+    uniqueIndex("users_userid_nocase").on(sql`lower(${t.userid})`),
     index("users_email").on(t.email),
     uniqueIndex("users_oidc").on(t.oidcIssuer, t.oidcSub),
   ],
@@ -85,16 +87,56 @@ export const refreshTokens = sqliteTable(
     clientId: text("client_id").notNull(),
     expiresAt: integer("expires_at").notNull(),
     revoked: integer("revoked", { mode: "boolean" }).notNull().default(false),
+    /** The browser sign-in session the token descends from; signing out there revokes it. */
+    sessionId: text("session_id"),
     createdAt: integer("created_at").notNull().default(now),
   },
-  (t) => [uniqueIndex("refresh_tokens_hash").on(t.tokenHash), index("refresh_tokens_user").on(t.userId)],
+  (t) => [uniqueIndex("refresh_tokens_hash").on(t.tokenHash), index("refresh_tokens_user").on(t.userId), index("refresh_tokens_session").on(t.sessionId)],
 );
 
-/** Failed login counters, one row per account and per client address. */
+/**
+ * Attempt counters of the sign-in throttle and the room-token lookup throttle, one row per key
+ * (per address, per account and address). `span` is the current window: it doubles after a
+ * window that ended throttled (back-off) and returns to the configured window after a calm one.
+ */
 export const loginFailures = sqliteTable("login_failures", {
   key: text("key").primaryKey(),
   count: integer("count").notNull(),
   windowStart: integer("window_start").notNull(),
+  span: integer("span").notNull().default(300),
+});
+
+/** Browser sign-in sessions (cookie `edgetalk_login`): one sign-in serves every OIDC client. */
+export const loginSessions = sqliteTable(
+  "login_sessions",
+  {
+    /** HMAC(secret, cookie token): the cookie itself is never stored. */
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    userAgent: text("user_agent").notNull().default(""),
+    createdAt: integer("created_at").notNull().default(now),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("login_sessions_user").on(t.userId)],
+);
+
+/** Authorization codes (OIDC code flow): single use, short-lived, bound to client, redirect URI and PKCE challenge. */
+export const authorizationCodes = sqliteTable("authorization_codes", {
+  /** HMAC(secret, code). */
+  codeHash: text("code_hash").primaryKey(),
+  clientId: text("client_id").notNull(),
+  redirectUri: text("redirect_uri").notNull(),
+  userId: text("user_id")
+    .notNull()
+    .references(() => users.id, { onDelete: "cascade" }),
+  sessionId: text("session_id").notNull(),
+  codeChallenge: text("code_challenge").notNull().default(""),
+  nonce: text("nonce").notNull().default(""),
+  scope: text("scope").notNull().default(""),
+  authTime: integer("auth_time").notNull(),
+  expiresAt: integer("expires_at").notNull(),
 });
 
 /** Room directory and summary: token → id, and what the conversation list shows without waking the DO. */

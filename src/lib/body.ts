@@ -29,3 +29,14 @@ export async function readBodyText(request: Request, limit = MAX_BODY_BYTES): Pr
   }
   return new TextDecoder().decode(all);
 }
+
+/** An `application/x-www-form-urlencoded` body (forms, OAuth endpoints), or null for any other body. */
+export async function readUrlEncoded(request: Request, limit = 64 * 1024): Promise<URLSearchParams | null> {
+  if (!(request.headers.get("content-type") ?? "").toLowerCase().startsWith("application/x-www-form-urlencoded")) return null;
+  try {
+    return new URLSearchParams(await readBodyText(request, limit));
+  } catch (err) {
+    if (err instanceof BodyTooLarge) return null;
+    throw err;
+  }
+}

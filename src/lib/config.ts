@@ -11,7 +11,15 @@ export interface Config {
   accessTokenTtl: number;
   refreshTokenTtl: number;
   loginMaxFailures: number;
+  /** Attempts allowed per client address (all accounts together) within the window. */
+  loginMaxFailuresPerAddress: number;
   loginWindow: number;
+  /** Lifetime of the browser sign-in session (cookie `edgetalk_login`), in seconds. */
+  loginSessionTtl: number;
+  /** OAuth/OIDC clients that sign in through the browser (authorization code + PKCE). */
+  oidcClients: OidcClient[];
+  /** Origins allowed to call the APIs from a browser (CORS). */
+  corsOrigins: string[];
   credentialCacheTtl: number;
   stunServers: string[];
   turnServers: string[];
@@ -27,6 +35,24 @@ export interface Config {
   /** Nextcloud (WebDAV + share API) for OpenTalk event shared folders; empty url = not configured. */
   sharedFolder: { url: string; user: string; password: string; directory: string };
 }
+
+export interface OidcClient {
+  clientId: string;
+  /** Empty for public clients (PKCE with S256 required); set for confidential clients. */
+  secret: string;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+}
+
+/** The OpenTalk web app on its development server, the local default client. */
+export const DEFAULT_OIDC_CLIENTS: OidcClient[] = [
+  {
+    clientId: "Frontend",
+    secret: "",
+    redirectUris: ["http://localhost:3000/auth/callback"],
+    postLogoutRedirectUris: ["http://localhost:3000/"],
+  },
+];
 
 export interface ServiceClient {
   clientId: string;
@@ -75,7 +101,11 @@ export function parseConfig(vars: Vars): Config {
     accessTokenTtl: int(vars.EDGETALK_ACCESS_TOKEN_TTL, 300),
     refreshTokenTtl: int(vars.EDGETALK_REFRESH_TOKEN_TTL, 30 * 24 * 3600),
     loginMaxFailures: int(vars.EDGETALK_LOGIN_MAX_FAILURES, 5),
+    loginMaxFailuresPerAddress: int(vars.EDGETALK_LOGIN_MAX_FAILURES_PER_ADDRESS, 4 * int(vars.EDGETALK_LOGIN_MAX_FAILURES, 5)),
     loginWindow: int(vars.EDGETALK_LOGIN_WINDOW, 300),
+    loginSessionTtl: int(vars.EDGETALK_LOGIN_SESSION_TTL, 7 * 24 * 3600),
+    oidcClients: parseOidcClients(vars.EDGETALK_OIDC_CLIENTS),
+    corsOrigins: vars.EDGETALK_CORS_ORIGINS === undefined ? ["http://localhost:3000"] : list(vars.EDGETALK_CORS_ORIGINS).map((o) => o.replace(/\/+$/, "")),
     credentialCacheTtl: int(vars.EDGETALK_CREDENTIAL_CACHE_TTL, 60),
     stunServers: list(vars.EDGETALK_STUN_SERVERS),
     turnServers: list(vars.EDGETALK_TURN_SERVERS),
@@ -102,5 +132,34 @@ function parseServiceClients(value: string | undefined): ServiceClient[] {
     const [clientId, secret, roles] = entry.split(":");
     if (!clientId || !secret) return [];
     return [{ clientId, secret, roles: (roles ?? "").split("+").filter(Boolean) }];
+  });
+}
+
+/**
+ * `EDGETALK_OIDC_CLIENTS`: a JSON array of `{client_id, client_secret?, redirect_uris,
+ * post_logout_redirect_uris?}`. Unset or empty: the OpenTalk web app's local default.
+ * A malformed value is a configuration error, reported on the first request.
+ */
+function parseOidcClients(value: string | undefined): OidcClient[] {
+  if (!value?.trim()) return DEFAULT_OIDC_CLIENTS;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new Error("EDGETALK_OIDC_CLIENTS must be a JSON array of clients");
+  }
+  if (!Array.isArray(parsed)) throw new Error("EDGETALK_OIDC_CLIENTS must be a JSON array of clients");
+  return parsed.map((entry, i) => {
+    const e = (entry ?? {}) as Record<string, unknown>;
+    const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string" && x.length > 0) : []);
+    if (typeof e.client_id !== "string" || !e.client_id) throw new Error(`EDGETALK_OIDC_CLIENTS[${i}]: client_id is required`);
+    const redirectUris = strings(e.redirect_uris);
+    if (redirectUris.length === 0) throw new Error(`EDGETALK_OIDC_CLIENTS[${i}]: redirect_uris must list at least one URI`);
+    return {
+      clientId: e.client_id,
+      secret: typeof e.client_secret === "string" ? e.client_secret : "",
+      redirectUris,
+      postLogoutRedirectUris: strings(e.post_logout_redirect_uris),
+    };
   });
 }

@@ -94,6 +94,10 @@ export async function sha1Hex(text: string): Promise<string> {
   return toHex(await crypto.subtle.digest("SHA-1", utf8(text)));
 }
 
+export async function sha256(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(text)));
+}
+
 export async function sha256Hex(text: string): Promise<string> {
   return toHex(await crypto.subtle.digest("SHA-256", utf8(text)));
 }

@@ -36,10 +36,19 @@ export type PasswordCheck =
   | { ok: true; user: UserRow; via: "password" | "app-password"; appPasswordId?: string }
   | { ok: false; retryAfter?: number };
 
+/**
+ * (account, address) keys this isolate has seen throttled, until when (ms): a cached credential
+ * is not honoured from there either, and checking this costs no D1 read.
+ */
+const throttledHere = new Map<string, number>();
+
 export async function checkPassword(db: Db, cfg: Config, login: string, password: string, address: string): Promise<PasswordCheck> {
+  const limits = signInLimits(cfg, login, address);
+  const now = Date.now();
+  const until = throttledHere.get(limits.login.key) ?? 0;
+  if (until > now) return { ok: false, retryAfter: Math.ceil((until - now) / 1000) };
   const cacheKey = await hmacHex(cfg.secret, `credential:${login}:${password}`);
   const hit = verified.get(cacheKey);
-  const now = Date.now();
   if (hit && hit.expires > now) {
     if (hit.fresh > now) return cached(hit, hit.user);
     const still = await stillValid(db, hit, login);
@@ -51,9 +60,12 @@ export async function checkPassword(db: Db, cfg: Config, login: string, password
     verified.delete(cacheKey);
   }
 
-  const limits = signInLimits(cfg, login, address);
   const wait = await beginSignIn(db, cfg, limits);
-  if (wait > 0) return { ok: false, retryAfter: wait };
+  if (wait > 0) {
+    if (throttledHere.size >= 10_000) throttledHere.clear();
+    throttledHere.set(limits.login.key, Date.now() + wait * 1000);
+    return { ok: false, retryAfter: wait };
+  }
 
   const tokenHash = await appPasswordHash(cfg, password);
   const [user, app] = await Promise.all([findUserByLogin(db, login), findAppPassword(db, tokenHash)]);

@@ -153,7 +153,12 @@ export async function readOcsParams(request: Request): Promise<Record<string, un
   } else if (type.includes("application/x-www-form-urlencoded") || type === "") {
     for (const [key, value] of new URLSearchParams(text)) put(key, value);
   } else if (type.includes("multipart/form-data")) {
-    const form = await new Request(request.url, { method: "POST", headers: { "content-type": type }, body: text }).formData();
+    let form: FormData;
+    try {
+      form = await new Request(request.url, { method: "POST", headers: { "content-type": type }, body: text }).formData();
+    } catch {
+      throw new OcsError(400, { error: "body" }, "Malformed multipart body");
+    }
     for (const [key, value] of form) if (typeof value === "string") put(key, value);
   } else {
     throw new OcsError(415, { error: "content-type" }, `Unsupported content type ${type}`);

@@ -41,8 +41,11 @@ export function renderOcs(
 
 const XML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
 
+/** Characters XML 1.0 cannot carry at all, escaped or not (controls, lone surrogates, U+FFFE/U+FFFF). */
+const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => XML_ESCAPES[ch] ?? ch);
+  return text.replace(NOT_XML, "\uFFFD").replace(/[&<>"']/g, (ch) => XML_ESCAPES[ch] ?? ch);
 }
 
 /** Element names must be valid XML names; numeric keys and odd characters fall back to `element`. */

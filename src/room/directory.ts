@@ -37,6 +37,11 @@ export async function resolveToken(env: Env, token: string): Promise<{ id: strin
   return row;
 }
 
+/** Whether this isolate already knows the token (a lookup then costs nothing). */
+export function knownToken(token: string): boolean {
+  return tokenCache.has(token);
+}
+
 export function forgetToken(token: string): void {
   tokenCache.delete(token);
 }

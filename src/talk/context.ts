@@ -1,8 +1,11 @@
 /** Talk-side plumbing: the caller as the room DO sees it, token → room resolution, outcomes → OCS. */
-import { currentUser, type AppContext } from "../lib/context";
+import { countAttempt, throttledFor } from "../auth/throttle";
+import { database } from "../db/client";
+import { config } from "../lib/config";
+import { clientAddress, currentUser, type AppContext } from "../lib/context";
 import { sha256Hex } from "../lib/crypto";
 import { OcsError } from "../lib/errors";
-import { resolveToken, roomStub } from "../room/directory";
+import { knownToken, resolveToken, roomStub } from "../room/directory";
 import { FORBIDDEN, type Caller, type Outcome } from "../room/outcome";
 
 export const TALK_V4 = "/ocs/v2.php/apps/spreed/api/v4";
@@ -18,9 +21,41 @@ export async function talkCaller(c: AppContext): Promise<Caller> {
   return { ...base, kind: "guest" };
 }
 
-/** The room's DO stub and ids, or an OCS 404 when the token is unknown. */
+/**
+ * Unknown-token lookups per client address within the sign-in window before lookups answer 429,
+ * as Nextcloud's brute-force protection of room tokens does (action `talkRoomToken`).
+ */
+export const TOKEN_LOOKUP_MAX_MISSES = 30;
+/** Addresses this isolate has seen throttled, until when (ms): checked for free on every lookup. */
+const throttledAddresses = new Map<string, number>();
+
+function tokenThrottled(retryAfter: number): OcsError {
+  return new OcsError(429, [], "Reached maximum delay", 429, { "Retry-After": String(Math.max(1, retryAfter)) });
+}
+
+/**
+ * The room's DO stub and ids, or an OCS 404 when the token is unknown. Misses are counted per
+ * address (D1); a throttled address gets 429 for every token, known or not, so guessing tells it
+ * nothing. A token this isolate already knows costs no D1 read; an uncached one checks the
+ * throttle in parallel with the lookup.
+ */
 export async function roomByToken(c: AppContext, token: string) {
-  const found = await resolveToken(c.env, token);
+  const address = clientAddress(c);
+  const until = throttledAddresses.get(address) ?? 0;
+  if (until > Date.now()) throw tokenThrottled(Math.ceil((until - Date.now()) / 1000));
+  const db = database(c.env);
+  const cfg = config(c.env);
+  const limit = { key: `room-token:${address}`, max: TOKEN_LOOKUP_MAX_MISSES };
+  const [found, wait] = await Promise.all([
+    resolveToken(c.env, token),
+    knownToken(token) ? Promise.resolve(0) : throttledFor(db, limit),
+  ]);
+  const blocked = found ? wait : await countAttempt(db, cfg, limit);
+  if (blocked > 0) {
+    if (throttledAddresses.size > 10_000) throttledAddresses.clear();
+    throttledAddresses.set(address, Date.now() + blocked * 1000);
+    throw tokenThrottled(blocked);
+  }
   if (!found) throw new OcsError(404, []);
   return { ...found, token, stub: roomStub(c.env, found.id) };
 }

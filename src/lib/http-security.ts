@@ -46,7 +46,9 @@ export function htmlSecurityHeaders(nonce: string, allow: { script?: boolean; co
       "frame-ancestors 'none'",
     ].join("; "),
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on the form POSTs,
+    // and the CSRF check needs the real origin. Nothing leaks to other origins either way.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
   };
 }

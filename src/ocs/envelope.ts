@@ -42,6 +42,7 @@ export function renderOcs(
 const XML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
 
 /** Characters XML 1.0 cannot carry at all, escaped or not (controls, lone surrogates, U+FFFE/U+FFFF). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 function escapeXml(text: string): string {

@@ -15,7 +15,7 @@ import { errorPage, esc, hiddenFields, renderPage } from "./page";
 
 /** `return_to` must stay on this server: a path, never a scheme-relative or absolute URL. */
 export function safeReturnTo(c: AppContext, value: string | null | undefined): string | null {
-  if (!value || !value.startsWith("/") || value.startsWith("//") || value.includes("\\")) return null;
+  if (!value?.startsWith("/") || value.startsWith("//") || value.includes("\\")) return null;
   try {
     const origin = new URL(c.req.url).origin;
     const url = new URL(value, origin);
@@ -47,9 +47,9 @@ ${error}
 <form method="post" action="/login">
 ${hiddenFields({ csrf: csrf.token, ...(state.returnTo ? { return_to: state.returnTo } : {}) })}
 <label for="login">Account name</label>
-<input id="login" name="login" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus value="${esc(state.login ?? "")}"${described}>
+<input id="login" name="login" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required${state.login ? "" : " autofocus"} value="${esc(state.login ?? "")}"${described}>
 <label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required${described}>
+<input id="password" name="password" type="password" autocomplete="current-password" required${state.login ? " autofocus" : ""}${described}>
 <button type="submit">Sign in</button>
 </form>`;
   const headers: Record<string, string | string[]> = { ...(state.headers ?? {}) };

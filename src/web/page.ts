@@ -48,7 +48,7 @@ export function renderPage(page: Page): Response {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${esc(page.title)} – EdgeTalk</title>
 <style nonce="${nonce}">${STYLE}</style>
 </head>

@@ -13,96 +13,16 @@
  * all intact. Offline; no Cloudflare account. Exit code 0 on success.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { HOST, freePort, killHard, runWrangler, startDev, waitUntilUp } from "../process/dev-server.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const WRANGLER = path.join(root, "node_modules", "wrangler", "bin", "wrangler.js");
-const HOST = "127.0.0.1";
 const ADMIN_PASSWORD = "restart-admin-password";
 const SIP_SECRET = "restart-sip-bridge-secret-0123456789";
-/** Guards against a hang only; nothing asserts on timing. */
-const START_LIMIT_MS = 120_000;
 
 const log = (msg) => console.log(`[fault:restart] ${msg}`);
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function portClosed(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, HOST);
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", () => resolve(true));
-  });
-}
-
-function run(args, env) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [WRANGLER, ...args], { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
-    proc.on("error", reject);
-    proc.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`wrangler ${args[0]} exited with ${code}`))));
-  });
-}
-
-/** `wrangler dev` in its own process group, so one signal reaches wrangler and workerd alike. */
-function startDev(port, persist, envFile, env) {
-  const args = ["dev", "--ip", HOST, "--port", String(port), "--persist-to", persist, "--env-file", envFile, "--inspector-port", "0"];
-  const proc = spawn(process.execPath, [WRANGLER, ...args], { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  const keep = (chunk) => {
-    output = (output + chunk.toString()).slice(-20_000);
-  };
-  proc.stdout.on("data", keep);
-  proc.stderr.on("data", keep);
-  const exited = new Promise((resolve) => proc.on("exit", (code, signal) => resolve({ code, signal })));
-  return { proc, exited, output: () => output };
-}
-
-async function waitUntilUp(base, dev) {
-  const deadline = Date.now() + START_LIMIT_MS;
-  let gone = false;
-  dev.exited.then(() => {
-    gone = true;
-  });
-  while (Date.now() < deadline && !gone) {
-    try {
-      const res = await fetch(`${base}/status.php`, { signal: AbortSignal.timeout(10_000) });
-      if (res.ok && (await res.text()).includes('"installed"')) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`wrangler dev did not come up:\n${dev.output()}`);
-}
-
-/** SIGKILL to the whole process group: no clean shutdown for wrangler or workerd. */
-async function killHard(dev, port) {
-  process.kill(-dev.proc.pid, "SIGKILL");
-  await dev.exited;
-  const deadline = Date.now() + 30_000;
-  while (!(await portClosed(port))) {
-    if (Date.now() > deadline) throw new Error("the port is still open after SIGKILL");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // A small client for both dialects
@@ -260,7 +180,7 @@ async function main() {
 
   try {
     log(`persisting to ${persist}; applying the D1 migrations`);
-    await run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], env);
+    await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], env);
 
     log(`starting wrangler dev on ${base}`);
     dev = startDev(port, persist, envFile, env);

@@ -1,15 +1,14 @@
 /**
- * Fault test (issue 7): 200 concurrent joins into one room, in both dialects. No join may fail
+ * Fault test (issue 7): 200 concurrent joins into one room, in both dialects (OpenTalk:
+ * concurrent-joins-opentalk.test.ts, a file of its own so the two crowds do not share one test
+ * isolate). No join may fail
  * with a 5xx, and afterwards every participant is in the room exactly once — checked in the room
  * Durable Object's own storage and through the public participant list.
  */
-import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { roomStub } from "../../src/room/directory";
 import { CookieJar, createUser, ocs } from "../helpers/http";
-import { createInvite, createRoom, signIn, v1 } from "../helpers/opentalk";
-import { SignalingClient } from "../helpers/signaling";
 import { roomIdOf, V4 } from "../helpers/talk";
 
 const GUESTS = 120;
@@ -73,34 +72,5 @@ describe("200 concurrent joins to one room", () => {
     expect(listed.sort()).toEqual(actors.sort());
     const listedSessions = (list.data as Array<{ sessionIds: string[] }>).flatMap((p) => p.sessionIds.filter((s) => s !== "0"));
     expect(listedSessions.sort()).toEqual([...sessionIds].sort());
-  });
-
-  it("OpenTalk: 200 invite-code guests get tickets and join over the signaling WebSocket at once; each is present exactly once", GENEROUS, async () => {
-    const owner = await signIn("host");
-    const room = await createRoom(owner);
-    const code = await createInvite(owner, room.id);
-
-    const tickets = await Promise.all(
-      Array.from({ length: 200 }, () => v1("POST", `/v1/rooms/${room.id}/start_invited`, { json: { invite_code: code } })),
-    );
-    expect(tickets.filter((t) => t.status >= 500)).toEqual([]);
-    expect(new Set(tickets.map((t) => t.status))).toEqual(new Set([200]));
-    expect(new Set(tickets.map((t) => t.body.ticket)).size).toBe(200);
-
-    const clients = await Promise.all(tickets.map((t) => SignalingClient.connect(t.body.ticket as string)));
-    try {
-      for (const [i, c] of clients.entries()) c.send("control", { action: "join", display_name: `Guest ${i}` });
-      const joined = await Promise.all(clients.map((c) => c.next("control", "join_success")));
-      const ids = joined.map((f) => f.payload.id as string);
-      expect(new Set(ids).size).toBe(200);
-
-      const rows = await runInDurableObject(roomStub(env, room.id), (_instance, state) =>
-        state.storage.sql.exec<{ id: string; status: string; connected: number }>("SELECT id, status, connected FROM ot_participants").toArray(),
-      );
-      expect(rows.map((r) => r.id).sort()).toEqual([...ids].sort());
-      expect(rows.every((r) => r.status === "joined" && r.connected === 1)).toBe(true);
-    } finally {
-      for (const c of clients) c.close();
-    }
   });
 });

@@ -1,0 +1,147 @@
+/**
+ * `wrangler dev` as a child process for the tests that need a real server (the kill-and-restart
+ * fault test, the browser tests): free ports, the local D1 migrations, start in its own process
+ * group, wait until it answers, and kill it hard. Offline; no Cloudflare account.
+ */
+import { spawn } from "node:child_process";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const WRANGLER = path.join(root, "node_modules", "wrangler", "bin", "wrangler.js");
+export const HOST = "127.0.0.1";
+/** Guards against a hang only; nothing asserts on timing. */
+const START_LIMIT_MS = 120_000;
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, HOST, () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function portClosed(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, HOST);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("error", () => resolve(true));
+  });
+}
+
+/** Runs a wrangler command to completion; its output is shown only when it fails. */
+export function runWrangler(args, env) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [WRANGLER, ...args], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const keep = (chunk) => {
+      output = (output + chunk.toString()).slice(-20_000);
+    };
+    proc.stdout.on("data", keep);
+    proc.stderr.on("data", keep);
+    proc.on("error", reject);
+    proc.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`wrangler ${args[0]} exited with ${code}:\n${output}`))));
+  });
+}
+
+/** `wrangler dev` in its own process group, so one signal reaches wrangler and workerd alike. */
+export function startDev(port, persist, envFile, env) {
+  const args = ["dev", "--ip", HOST, "--port", String(port), "--persist-to", persist, "--env-file", envFile, "--inspector-port", "0"];
+  const proc = spawn(process.execPath, [WRANGLER, ...args], { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const keep = (chunk) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  proc.stdout.on("data", keep);
+  proc.stderr.on("data", keep);
+  const exited = new Promise((resolve) => proc.on("exit", (code, signal) => resolve({ code, signal })));
+  return { proc, exited, output: () => output };
+}
+
+export async function waitUntilUp(base, dev) {
+  const deadline = Date.now() + START_LIMIT_MS;
+  let gone = false;
+  dev.exited.then(() => {
+    gone = true;
+  });
+  while (Date.now() < deadline && !gone) {
+    try {
+      const res = await fetch(`${base}/status.php`, { signal: AbortSignal.timeout(10_000) });
+      if (res.ok && (await res.text()).includes('"installed"')) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`wrangler dev did not come up:\n${dev.output()}`);
+}
+
+/** SIGKILL to the whole process group: no clean shutdown for wrangler or workerd. */
+export async function killHard(dev, port) {
+  process.kill(-dev.proc.pid, "SIGKILL");
+  await dev.exited;
+  const deadline = Date.now() + 30_000;
+  while (!(await portClosed(port))) {
+    if (Date.now() > deadline) throw new Error("the port is still open after SIGKILL");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * A fresh EdgeTalk under `wrangler dev` on a free port: a temporary persistence directory and env
+ * file (generated secret and signing key, plus `envLines`), the D1 migrations applied, up and
+ * answering. `stop()` kills it and removes the directory.
+ */
+export async function startEdgeTalk({ label, adminPassword, envLines = [] }) {
+  const { generateKeyPairSync, randomBytes } = await import("node:crypto");
+  const { mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
+  const os = await import("node:os");
+  const port = await freePort();
+  const base = `http://${HOST}:${port}`;
+  const tmp = mkdtempSync(path.join(os.tmpdir(), `edgetalk-${label}-`));
+  const persist = path.join(tmp, "state");
+  const envFile = path.join(tmp, "dev.env");
+  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  writeFileSync(
+    envFile,
+    [
+      `EDGETALK_ADMIN_PASSWORD=${adminPassword}`,
+      `EDGETALK_SECRET=${randomBytes(32).toString("base64url")}`,
+      `EDGETALK_OIDC_PRIVATE_KEY='${JSON.stringify({ ...privateKey.export({ format: "jwk" }), kid: `${label}-key` })}'`,
+      ...envLines,
+      "",
+    ].join("\n"),
+    { mode: 0o600 },
+  );
+  const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" };
+  await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], env);
+  const dev = startDev(port, persist, envFile, env);
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    if (dev.proc.exitCode === null && dev.proc.signalCode === null) {
+      try {
+        process.kill(-dev.proc.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+      await dev.exited;
+    }
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  try {
+    await waitUntilUp(base, dev);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { base, port, dev, stop };
+}

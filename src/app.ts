@@ -13,6 +13,13 @@ import { registerOidcRoutes } from "./auth/oidc.routes";
 import { registerAuthorizeRoutes } from "./auth/authorize.routes";
 import { CORS_PATHS, corsMiddleware, securityHeaders } from "./lib/http-security";
 import { registerLoginRoutes } from "./web/login.routes";
+import { registerLoginFlowRoutes } from "./web/login-flow.routes";
+import { registerAccountPageRoutes } from "./web/account.routes";
+import { registerAccountRoutes } from "./cloud/account.routes";
+import { registerAvatarRoutes } from "./cloud/avatar.routes";
+import { registerUserStatusRoutes } from "./cloud/user-status.routes";
+import { registerPushRoutes } from "./cloud/push.routes";
+import { registerTalkAvatarRoutes } from "./talk/avatar.routes";
 import { registerOpenTalkAuthRoutes } from "./opentalk/auth.routes";
 import { registerOpenTalkUserRoutes } from "./opentalk/users.routes";
 import { registerEventRoutes } from "./opentalk/events.routes";
@@ -64,6 +71,12 @@ export function createApp() {
   });
 
   registerCloudRoutes(app);
+  registerAccountRoutes(app);
+  registerLoginFlowRoutes(app);
+  registerAccountPageRoutes(app);
+  registerAvatarRoutes(app);
+  registerUserStatusRoutes(app);
+  registerPushRoutes(app);
   registerOidcRoutes(app);
   registerAuthorizeRoutes(app);
   registerLoginRoutes(app);
@@ -82,6 +95,7 @@ export function createApp() {
   registerRecordingRoutes(app);
   registerSharedFolderRoutes(app);
   registerTalkRoomRoutes(app);
+  registerTalkAvatarRoutes(app);
   registerTalkSettingsRoutes(app);
   registerTalkSessionRoutes(app);
   registerTalkParticipantRoutes(app);

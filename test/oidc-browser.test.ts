@@ -157,7 +157,7 @@ describe("authorization endpoint", () => {
     expect(fields.return_to).toBeUndefined();
     const posted = await browser.post("/login", { ...fields, return_to: "//evil.example/x", login: user.user, password: user.password });
     expect(posted.status).toBe(303);
-    expect(posted.headers.get("location")).toBe("/login");
+    expect(posted.headers.get("location")).toBe("/account");
   });
 });
 

@@ -24,7 +24,7 @@ export const identityMiddleware: MiddlewareHandler<AppEnv> = async (c, next) => 
   c.set("identity", identity);
 
   // The issuer's endpoints and the sign-in pages authenticate their callers themselves.
-  if (path.startsWith("/oauth/") || path === "/login" || path === "/logout") return next();
+  if (path.startsWith("/oauth/") || path.startsWith("/account") || path.startsWith("/index.php/login/") || path === "/login" || path === "/logout") return next();
 
   if (/^basic\s/i.test(header) && path.startsWith("/v1")) {
     // The OpenTalk API takes bearer tokens only, as its reference does. Basic credentials are
@@ -39,7 +39,7 @@ export const identityMiddleware: MiddlewareHandler<AppEnv> = async (c, next) => 
       if (result.retryAfter) throw tooManyRequests(ocs, result.retryAfter);
       throw unauthorized(ocs);
     }
-    identity = { kind: "user", user: result.user, via: result.via };
+    identity = { kind: "user", user: result.user, via: result.via, ...(result.appPasswordId ? { appPasswordId: result.appPasswordId } : {}) };
   } else if (/^bearer\s/i.test(header)) {
     const token = header.slice(7).trim();
     // An invite code sent as a bearer (OpenTalk guests on GET /v1/turn) is left to the route.

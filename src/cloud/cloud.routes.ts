@@ -1,7 +1,9 @@
 /** Nextcloud core endpoints: user/group provisioning (admin only), app passwords, capabilities, status. */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
-import { appPasswordHash } from "../auth/credentials";
+import { issueAppPassword } from "../auth/app-passwords";
+import { issuerUrl } from "../auth/oidc";
+import { LOGO_SVG, nextcloudCapabilities } from "./capabilities";
 import { database } from "../db/client";
 import {
   addToGroup,
@@ -10,14 +12,12 @@ import {
   deleteUser,
   findGroup,
   findUserByLogin,
-  insertAppPassword,
   removeFromGroup,
   searchUsers,
-  userGroups,
 } from "../db/users";
 import { config } from "../lib/config";
 import { type AppEnv, currentUser } from "../lib/context";
-import { ALNUM, hashPassword, randomString } from "../lib/crypto";
+import { hashPassword } from "../lib/crypto";
 import { OcsError } from "../lib/errors";
 import { ocsRoute } from "../lib/route";
 import { capabilities } from "../talk/capabilities";
@@ -51,8 +51,13 @@ export function registerCloudRoutes(app: OpenAPIHono<AppEnv>) {
   ocsRoute(
     app,
     { method: "get", path: "/ocs/v2.php/cloud/capabilities", summary: "Server capabilities", tags: ["Nextcloud"], auth: "public" },
-    async (c) => ({ data: capabilities(c.env, currentUser(c)) }),
+    async (c) => {
+      const talk = capabilities(c.env, currentUser(c));
+      return { data: { ...talk, capabilities: { ...talk.capabilities, ...nextcloudCapabilities(issuerUrl(config(c.env), c.req.url)) } } };
+    },
   );
+
+  app.get("/core/img/logo/logo.svg", () => new Response(LOGO_SVG, { headers: { "Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400" } }));
 
   ocsRoute(app, { method: "post", path: "/ocs/v2.php/cloud/users", summary: "Create a user", tags: TAGS, auth: "admin", params: CreateUserParams }, async (c, p) => {
     const db = database(c.env);
@@ -83,25 +88,6 @@ export function registerCloudRoutes(app: OpenAPIHono<AppEnv>) {
     { method: "get", path: "/ocs/v2.php/cloud/users", summary: "Search users", tags: TAGS, auth: "admin", params: z.object({ search: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(500).optional() }) },
     async (c, p) => ({ data: { users: (await searchUsers(database(c.env), p.search ?? "", p.limit ?? 100)).map((u) => u.userid) } }),
   );
-
-  ocsRoute(app, { method: "get", path: "/ocs/v2.php/cloud/users/{userid}", summary: "Get a user", tags: TAGS, auth: "admin" }, async (c, _p, path) => {
-    const db = database(c.env);
-    const user = await findUserByLogin(db, path.userid ?? "");
-    if (!user) throw new OcsError(404, [], "User does not exist", 404);
-    return {
-      data: {
-        enabled: true,
-        id: user.userid,
-        displayname: user.displayName,
-        "display-name": user.displayName,
-        email: user.email || null,
-        groups: await userGroups(db, user.id),
-        language: user.language,
-        backend: "Database",
-        subadmin: [],
-      },
-    };
-  });
 
   ocsRoute(app, { method: "delete", path: "/ocs/v2.php/cloud/users/{userid}", summary: "Delete a user", tags: TAGS, auth: "admin" }, async (c, _p, path) => {
     const db = database(c.env);
@@ -143,8 +129,7 @@ export function registerCloudRoutes(app: OpenAPIHono<AppEnv>) {
   ocsRoute(app, { method: "get", path: "/ocs/v2.php/core/getapppassword", summary: "Issue an app password", tags: ["Nextcloud"], auth: "user" }, async (c) => {
     const identity = c.get("identity");
     if (identity.kind !== "user" || identity.via !== "password") throw new OcsError(403, [], "Only login passwords can issue app passwords", 403);
-    const token = randomString(72, ALNUM);
-    await insertAppPassword(database(c.env), identity.user.id, await appPasswordHash(config(c.env), token), c.req.header("user-agent") ?? "");
+    const { token } = await issueAppPassword(database(c.env), config(c.env), identity.user, c.req.header("user-agent") ?? "");
     return { data: { apppassword: token } };
   });
 }

@@ -106,6 +106,68 @@ export const loginFailures = sqliteTable("login_failures", {
   span: integer("span").notNull().default(300),
 });
 
+/**
+ * Nextcloud Login Flow v2 (Talk Android) in progress: the client polls with `poll_token`, the
+ * browser opens the page named by `login_token`. Once the user grants access, the new app password
+ * waits here, sealed with the server secret, for exactly one poll.
+ */
+export const loginFlows = sqliteTable("login_flows", {
+  /** HMAC(secret, poll token). */
+  pollHash: text("poll_hash").primaryKey(),
+  /** HMAC(secret, login token). */
+  loginHash: text("login_hash").notNull(),
+  clientName: text("client_name").notNull(),
+  /** Set when access was granted: the account and the sealed app password for the one poll. */
+  userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+  sealedAppPassword: text("sealed_app_password"),
+  createdAt: integer("created_at").notNull().default(now),
+  expiresAt: integer("expires_at").notNull(),
+}, (t) => [uniqueIndex("login_flows_login").on(t.loginHash)]);
+
+/** Push devices (`POST /ocs/v2.php/apps/notifications/api/v2/push`), one per app password. */
+export const pushDevices = sqliteTable(
+  "push_devices",
+  {
+    appPasswordId: text("app_password_id")
+      .primaryKey()
+      .references(() => appPasswords.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    pushTokenHash: text("push_token_hash").notNull(),
+    devicePublicKey: text("device_public_key").notNull(),
+    proxyServer: text("proxy_server").notNull(),
+    deviceIdentifier: text("device_identifier").notNull(),
+    appType: text("app_type").notNull().default("unknown"),
+    createdAt: integer("created_at").notNull().default(now),
+  },
+  (t) => [index("push_devices_user").on(t.userId)],
+);
+
+/** A user's own signing key pair for push (Nextcloud's notifications key manager keeps one per user). */
+export const userKeys = sqliteTable("user_keys", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  publicKeyPem: text("public_key_pem").notNull(),
+  /** PKCS#8, sealed with the server secret. */
+  sealedPrivateKey: text("sealed_private_key").notNull(),
+});
+
+/** User status (Nextcloud user_status app): online/away/dnd/invisible/offline and a custom message. */
+export const userStatuses = sqliteTable("user_statuses", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  status: text("status").notNull(),
+  statusTimestamp: integer("status_timestamp").notNull(),
+  isUserDefined: integer("is_user_defined", { mode: "boolean" }).notNull().default(false),
+  message: text("message"),
+  messageId: text("message_id"),
+  icon: text("icon"),
+  clearAt: integer("clear_at"),
+});
+
 /** Browser sign-in sessions (cookie `edgetalk_login`): one sign-in serves every OIDC client. */
 export const loginSessions = sqliteTable(
   "login_sessions",

@@ -65,3 +65,18 @@ export async function takeAuthorizationCode(db: Db, codeHash: string): Promise<A
   const [row] = await db.delete(authorizationCodes).where(eq(authorizationCodes.codeHash, codeHash)).returning();
   return row;
 }
+
+/** The OIDC clients a user is signed in to (live refresh tokens), newest first. */
+export async function activeClients(db: Db, userId: string, now: number) {
+  return db
+    .select({ clientId: refreshTokens.clientId, since: sql<number>`min(${refreshTokens.createdAt})`, tokens: sql<number>`count(*)` })
+    .from(refreshTokens)
+    .where(and(eq(refreshTokens.userId, userId), eq(refreshTokens.revoked, false), gt(refreshTokens.expiresAt, now)))
+    .groupBy(refreshTokens.clientId)
+    .orderBy(sql`min(${refreshTokens.createdAt}) desc`);
+}
+
+/** Signs a user out of one client: its refresh tokens stop working. */
+export async function revokeClient(db: Db, userId: string, clientId: string) {
+  await db.update(refreshTokens).set({ revoked: true }).where(and(eq(refreshTokens.userId, userId), eq(refreshTokens.clientId, clientId)));
+}

@@ -1,6 +1,6 @@
 /** Users, groups and app passwords in D1. */
 import { and, count, desc, eq, inArray, like, or, sql } from "drizzle-orm";
-import { forgetVerifiedUser } from "../auth/verified";
+import { forgetVerifiedAppPassword, forgetVerifiedUser } from "../auth/verified";
 import type { Db } from "./client";
 import { appPasswords, groupMembers, groups, users, type UserRow } from "./schema";
 
@@ -73,6 +73,10 @@ export async function findGroup(db: Db, id: string) {
   return db.query.groups.findFirst({ where: eq(groups.id, id) });
 }
 
+export async function renameGroup(db: Db, id: string, displayName: string) {
+  await db.update(groups).set({ displayName }).where(eq(groups.id, id));
+}
+
 export async function createGroup(db: Db, id: string, displayName: string) {
   await db.insert(groups).values({ id, displayName });
 }
@@ -95,8 +99,21 @@ export async function removeFromGroup(db: Db, groupId: string, userId: string) {
   await db.delete(groupMembers).where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId)));
 }
 
-export async function insertAppPassword(db: Db, userId: string, tokenHash: string, name: string) {
-  await db.insert(appPasswords).values({ id: crypto.randomUUID(), userId, tokenHash, name });
+export async function insertAppPassword(db: Db, userId: string, tokenHash: string, name: string): Promise<string> {
+  const id = crypto.randomUUID();
+  await db.insert(appPasswords).values({ id, userId, tokenHash, name: name.slice(0, 300) });
+  return id;
+}
+
+export async function listAppPasswords(db: Db, userId: string) {
+  return db.select().from(appPasswords).where(eq(appPasswords.userId, userId)).orderBy(desc(appPasswords.createdAt));
+}
+
+/** Revokes one of the user's app passwords (its push device goes with it); false when there is none. */
+export async function deleteAppPassword(db: Db, userId: string, id: string): Promise<boolean> {
+  forgetVerifiedAppPassword(id);
+  const gone = await db.delete(appPasswords).where(and(eq(appPasswords.id, id), eq(appPasswords.userId, userId))).returning({ id: appPasswords.id });
+  return gone.length > 0;
 }
 
 export async function findAppPassword(db: Db, tokenHash: string) {

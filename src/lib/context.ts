@@ -3,7 +3,7 @@ import type { UserRow } from "../db/schema";
 
 /** Who is calling. Guests are anonymous callers identified by their signed session cookie. */
 export type Identity =
-  | { kind: "user"; user: UserRow; via: "password" | "app-password" | "bearer" }
+  | { kind: "user"; user: UserRow; via: "password" | "app-password" | "bearer"; appPasswordId?: string }
   | { kind: "service"; clientId: string; roles: string[] }
   | { kind: "anonymous" };
 

@@ -248,6 +248,15 @@ export class Room extends DurableObject<Env> {
     return ok(this.viewOf(attendee, session));
   }
 
+  /** Talk's session state: 1 active (the client is in front), 0 inactive (hidden or away). */
+  async setSessionState(caller: Caller, state: 0 | 1): Promise<Outcome<null>> {
+    if (!this.meta) return fail(404, "room");
+    const session = this.callerSession(caller);
+    if (!session) return fail(404, "session");
+    if (session.state !== state) this.sql.exec("UPDATE sessions SET state = ? WHERE id = ?", state, session.id);
+    return ok(null);
+  }
+
   /** Ends the caller's session here; self-joined users and unnamed guests leave with their last session. */
   async leave(caller: Caller): Promise<void> {
     if (!this.meta) return;

@@ -40,6 +40,9 @@ export const TALK_FEATURES: readonly string[] = [
   "guest-signaling",
   "raise-hand",
   "force-mute",
+  // Sessions and avatars
+  "session-state",
+  "avatar",
 ];
 
 export const MAX_DEFAULT_PERMISSIONS = 254;
@@ -70,7 +73,7 @@ export function capabilities(env: Env, _user: UserRow | null) {
           chat: { "max-length": 32000, "read-privacy": 0, "typing-privacy": 0 },
           conversations: { "can-create": true, "description-length": 2000 },
           federation: { enabled: false, "incoming-enabled": false, "outgoing-enabled": false, "only-trusted-servers": true },
-          signaling: { "session-ping-limit": 200 },
+          signaling: { mode: "internal", "session-ping-limit": 200 },
           permissions: { "max-default": MAX_DEFAULT_PERMISSIONS, "max-custom": MAX_CUSTOM_PERMISSIONS, default: 0 },
         },
         "config-local": {},

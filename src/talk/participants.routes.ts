@@ -4,6 +4,7 @@
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
+import { statusesByLogin } from "./status";
 import { database } from "../db/client";
 import { queueEmails } from "../db/outbox";
 import { findGroup, findUserByLogin, findUsersByIds, groupMemberIds } from "../db/users";
@@ -102,6 +103,8 @@ async function queueInvitations(c: AppContext, meta: RoomMeta, invitees: Attende
   );
 }
 
+const OFFLINE = { status: "offline", statusIcon: null, statusMessage: null, statusClearAt: null };
+
 export function registerTalkParticipantRoutes(app: OpenAPIHono<AppEnv>) {
   const room = `${TALK_V4}/room/{token}`;
 
@@ -115,10 +118,14 @@ export function registerTalkParticipantRoutes(app: OpenAPIHono<AppEnv>) {
       auth: "public",
       params: z.object({ includeStatus: ocsBool().optional() }),
     },
-    async (c, _p, path) => {
+    async (c, p, path) => {
       const r = await talkRoom(c, path.token);
       const list = unwrap((await r.stub.participants(r.caller)) as Outcome<ParticipantList>);
-      return { data: list.attendees.map((a) => participantObject(list, a, r.token)) };
+      const data = list.attendees.map((a) => participantObject(list, a, r.token));
+      if (!p.includeStatus) return { data };
+      const users = list.attendees.filter((a) => a.actorType === "users").map((a) => a.actorId);
+      const statuses = await statusesByLogin(c.env, users);
+      return { data: data.map((o, i) => (list.attendees[i]?.actorType === "users" ? { ...o, ...(statuses.get(list.attendees[i]?.actorId ?? "") ?? OFFLINE) } : o)) };
     },
   );
 

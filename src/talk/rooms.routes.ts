@@ -1,6 +1,7 @@
 /** Talk conversations: list, create, get (seed 003). */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
+import { statusesByLogin } from "./status";
 import { database } from "../db/client";
 import { findOneToOne, roomsOfUser } from "../db/rooms";
 import { findGroup, findUserByLogin, findUsersByIds, groupMemberIds } from "../db/users";
@@ -51,8 +52,15 @@ export function registerTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {
       if (!user) throw new OcsError(401, [], "", 997);
       const modifiedBefore = String(Math.floor(Date.now() / 1000));
       const rows = await roomsOfUser(database(c.env), user.id);
+      let data = await presentIndex(c.env, user, rows, { includeLastMessage: p.includeLastMessage });
+      if (p.includeStatus) {
+        // One-to-one conversations show the partner's status (their `name` is the partner's login).
+        const partners = data.filter((r) => r.type === RoomType.OneToOne).map((r) => r.name);
+        const statuses = await statusesByLogin(c.env, partners);
+        data = data.map((r) => (r.type === RoomType.OneToOne ? { ...r, ...(statuses.get(r.name) ?? { status: "offline", statusIcon: null, statusMessage: null, statusClearAt: null }) } : r));
+      }
       return {
-        data: await presentIndex(c.env, user, rows, { includeLastMessage: p.includeLastMessage }),
+        data,
         headers: { "X-Nextcloud-Talk-Hash": await talkHash(), "X-Nextcloud-Talk-Modified-Before": modifiedBefore },
       };
     },

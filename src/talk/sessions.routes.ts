@@ -2,7 +2,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
 import { currentUser, type AppEnv } from "../lib/context";
-import { ocsBool, ocsRoute } from "../lib/route";
+import { ocsBool, ocsInt, ocsRoute } from "../lib/route";
 import { resolveToken, roomStub } from "../room/directory";
 import { talkCaller, talkRoom, TALK_V4, unwrap } from "./context";
 import { presentView } from "./present";
@@ -24,6 +24,23 @@ export function registerTalkSessionRoutes(app: OpenAPIHono<AppEnv>) {
       const room = await talkRoom(c, path.token);
       const view = unwrap(await room.stub.join(room.caller, { password: p.password, force: p.force ?? true }));
       return { data: await presentView(c.env, view, room.serial, currentUser(c)?.userid) };
+    },
+  );
+
+  ocsRoute(
+    app,
+    {
+      method: "put",
+      path: `${TALK_V4}/room/{token}/participants/state`,
+      summary: "Mark the session active or inactive",
+      tags: TAGS,
+      auth: "public",
+      params: z.object({ state: ocsInt().pipe(z.union([z.literal(0), z.literal(1)])) }),
+    },
+    async (c, p, path) => {
+      const room = await talkRoom(c, path.token);
+      unwrap(await room.stub.setSessionState(room.caller, p.state));
+      return { data: null };
     },
   );
 

@@ -2,7 +2,8 @@
  * The sign-in page every browser flow shares: `GET /login?return_to=…` shows the form, `POST
  * /login` checks the password (throttled like every sign-in) and starts the sign-in session,
  * then sends the browser back to `return_to`, a path on this server (the OIDC authorization
- * request that sent it here). `POST /logout` ends the session from the page itself.
+ * request or login flow that sent it here; the account page by default). `POST /logout` ends the
+ * session from the account page.
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { checkPassword } from "../auth/credentials";
@@ -57,23 +58,12 @@ ${hiddenFields({ csrf: csrf.token, ...(state.returnTo ? { return_to: state.retur
   return renderPage({ title: "Sign in", body, status: state.status, headers });
 }
 
-async function signedInPage(c: AppContext, name: string): Promise<Response> {
-  const csrf = await csrfToken(c);
-  const body = `<h1>Signed in</h1>
-<p>You are signed in as <strong>${esc(name)}</strong>.</p>
-<form method="post" action="/logout">
-${hiddenFields({ csrf: csrf.token })}
-<button type="submit" class="secondary">Sign out</button>
-</form>`;
-  return renderPage({ title: "Signed in", body, headers: csrf.setCookie ? { "Set-Cookie": csrf.setCookie } : {} });
-}
-
 export function registerLoginRoutes(app: OpenAPIHono<AppEnv>) {
   app.get("/login", async (c) => {
     const returnTo = safeReturnTo(c, c.req.query("return_to"));
     const session = await currentLoginSession(c);
     if (session && returnTo) return c.redirect(returnTo, 303);
-    if (session) return signedInPage(c, session.user.displayName || session.user.userid);
+    if (session) return new Response(null, { status: 302, headers: { Location: "/account", "Cache-Control": "no-store" } });
     return loginForm(c, { returnTo });
   });
 
@@ -103,7 +93,7 @@ export function registerLoginRoutes(app: OpenAPIHono<AppEnv>) {
       return loginForm(c, { returnTo, login, status: 401, error: "Wrong account name or password." });
     }
     const session = await startLoginSession(c, result.user);
-    return new Response(null, { status: 303, headers: { Location: returnTo ?? "/login", "Set-Cookie": session.setCookie, "Cache-Control": "no-store" } });
+    return new Response(null, { status: 303, headers: { Location: returnTo ?? "/account", "Set-Cookie": session.setCookie, "Cache-Control": "no-store" } });
   });
 
   app.post("/logout", async (c) => {

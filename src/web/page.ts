@@ -30,6 +30,12 @@ button { margin-top: 1.5rem; width: 100%; padding: .7rem; font: inherit; font-we
 button.secondary { background: transparent; color: var(--accent); border: 1px solid var(--accent); }
 :focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 .error { color: var(--error); font-weight: 600; }
+h2 { margin: 1.5rem 0 .5rem; font-size: 1.1rem; }
+ul.list { list-style: none; margin: 0; padding: 0; }
+ul.list li { display: flex; align-items: center; justify-content: space-between; gap: 1rem; padding: .5rem 0; border-bottom: 1px solid rgb(127 127 127 / 25%); }
+form.inline button { margin: 0; width: auto; padding: .35rem .75rem; font-size: .9rem; }
+small { color: var(--muted); }
+a { color: var(--accent); }
 .brand { font-weight: 700; letter-spacing: .02em; color: var(--accent); margin-bottom: 1rem; }
 `;
 

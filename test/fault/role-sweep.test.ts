@@ -83,6 +83,17 @@ function talkTable(target: number): Record<string, TalkRoute> {
     [`POST /ocs/v2.php/cloud/groups`]: { guard: "admin", body: { groupid: "intruders" } },
     [`POST /ocs/v2.php/cloud/users/{userid}/groups`]: { guard: "admin", body: { groupid: "intruders" } },
     [`DELETE /ocs/v2.php/cloud/users/{userid}/groups`]: { guard: "admin", query: { groupid: "intruders" } },
+    // Another user's profile: only administrators (the caller's own is allowed, not swept here).
+    [`PUT /ocs/v2.php/cloud/users/{userid}`]: { guard: "admin", body: { key: "displayname", value: "Hijacked" } },
+    [`PUT /ocs/v2.php/cloud/groups/{groupid}`]: { guard: "admin", body: { key: "displayname", value: "Hijacked" } },
+    [`DELETE /ocs/v2.php/core/apppassword`]: { guard: "L" },
+    [`PUT ${room}/participants/state`]: { guard: "P", room: true, body: { state: 0 } },
+    [`PUT /ocs/v2.php/apps/user_status/api/v1/user_status/status`]: { guard: "L", body: { statusType: "dnd" } },
+    [`PUT /ocs/v2.php/apps/user_status/api/v1/user_status/message/custom`]: { guard: "L", body: { message: "Away" } },
+    [`DELETE /ocs/v2.php/apps/user_status/api/v1/user_status/message`]: { guard: "L" },
+    [`PUT /ocs/v2.php/apps/user_status/api/v1/heartbeat`]: { guard: "L", body: { status: "online" } },
+    [`POST /ocs/v2.php/apps/notifications/api/v2/push`]: { guard: "L", body: { pushTokenHash: "0".repeat(128), devicePublicKey: "x", proxyServer: "https://push.example" } },
+    [`DELETE /ocs/v2.php/apps/notifications/api/v2/push`]: { guard: "L" },
   };
 }
 
@@ -160,6 +171,7 @@ describe("role sweep: Talk", () => {
         .replace("{mode}", "default")
         .replace("{attendeeId}", String(target))
         .replace("{userid}", victim)
+        .replace("{groupid}", "intruders")
         .replace("{id}", "1");
       for (const role of TALK_ROLES) {
         const verdict = talkVerdict(route, role);

@@ -80,7 +80,8 @@ describe("authorization endpoint", () => {
     expect(back.searchParams.get("state")).toBe("xyz");
     const code = back.searchParams.get("code") as string;
 
-    const badVerifier = await exchange({ grant_type: "authorization_code", client_id: "Frontend", redirect_uri: CALLBACK, code, code_verifier: `${verifier.slice(0, -1)}A` });
+    const wrongVerifier = `${verifier.slice(0, -1)}${verifier.endsWith("A") ? "B" : "A"}`;
+    const badVerifier = await exchange({ grant_type: "authorization_code", client_id: "Frontend", redirect_uri: CALLBACK, code, code_verifier: wrongVerifier });
     expect(badVerifier.status).toBe(400);
     expect(badVerifier.body.error).toBe("invalid_grant");
     // The failed attempt used the code up: codes work once, whoever presents them.

@@ -80,6 +80,7 @@ beforeAll(async () => {
   const members = (await roomStub(env, talkRow?.id as string).snapshot())?.attendees ?? [];
   const inviteeAttendee = members.find((a) => a.actorId === invitee.login);
 
+  expect((await ocs("POST", "/ocs/v2.php/cloud/groups", { auth: ADMIN, body: { groupid: "sweepers" } })).status).toBe(200);
   const otRoom = await createRoom(owner, { password: "room-secret", waiting_room: true });
   const inviteCode = await createInvite(owner, otRoom.id);
   const event = await createEvent(owner, timedEvent("2030-03-04T09:00:00Z", 60, "Europe/Berlin", { recurrence_pattern: ["RRULE:FREQ=WEEKLY;COUNT=5"] }));
@@ -117,6 +118,8 @@ function pathValue(op: Operation, name: string): string {
       return fx.talkToken;
     case "userid":
       return fx.invitee.login;
+    case "groupid":
+      return "sweepers";
     case "id":
       return op.path.includes("/notifications/") ? "1" : fx.invitee.id;
     case "mode":

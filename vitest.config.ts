@@ -59,6 +59,12 @@ export default defineConfig(async () => {
             EDGETALK_SHARED_FOLDER_URL: "https://cloud.example.test",
             EDGETALK_SHARED_FOLDER_USER: "opentalk-bot",
             EDGETALK_SHARED_FOLDER_PASSWORD: "nextcloud-app-password",
+            EDGETALK_PUSH_PROXIES: "https://push.example.test",
+            // A confidential client next to a public one (test/configured/oidc-clients.test.ts).
+            EDGETALK_OIDC_CLIENTS: JSON.stringify([
+              { client_id: "Frontend", redirect_uris: ["http://localhost:3000/auth/callback"], post_logout_redirect_uris: ["http://localhost:3000/"] },
+              { client_id: "portal", client_secret: "portal-secret-0123456789", redirect_uris: ["https://portal.example.test/cb"] },
+            ]),
           },
           [CONFIGURED],
           [],

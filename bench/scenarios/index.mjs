@@ -32,7 +32,8 @@ import conversationList from "./conversation-list.mjs";
 import idleMemory from "./idle-memory.mjs";
 import joinStorm from "./join-storm.mjs";
 import participantsList from "./participants-list.mjs";
+import { joinLeaveWithAppPasswords, participantsWithAppPasswords } from "./rest-app-passwords.mjs";
 import restJoinLeave from "./rest-join-leave.mjs";
 import signalingFanout from "./signaling-fanout.mjs";
 
-export const scenarios = [restJoinLeave, participantsList, signalingFanout, joinStorm, conversationList, idleMemory];
+export const scenarios = [restJoinLeave, participantsList, joinLeaveWithAppPasswords, participantsWithAppPasswords, signalingFanout, joinStorm, conversationList, idleMemory];

@@ -16,7 +16,7 @@ const TAGS = ["Notifications"];
 type Row = Awaited<ReturnType<typeof notificationsOf>>[number];
 
 /** Readable text per subject; the rich variants carry the same with placeholders. */
-function texts(row: Row, params: Record<string, string>) {
+export function texts(row: Pick<Row, "subject">, params: Record<string, string>) {
   const room = params.roomName ?? "";
   if (row.subject === "call_ring") return { subject: `${params.callerName ?? "Someone"} wants to talk with you in ${room}`, message: "" };
   if (row.subject === "call_started") return { subject: `A call started in ${room}`, message: "" };

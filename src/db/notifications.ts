@@ -15,12 +15,17 @@ export interface NewNotification {
 /** D1 binds at most 100 parameters per statement; a row binds six. */
 const ROWS_PER_INSERT = 16;
 
-export async function addNotifications(db: Db, items: NewNotification[]): Promise<void> {
+/** Inserts the notifications; resolves with their ids, in order. */
+export async function addNotifications(db: Db, items: NewNotification[]): Promise<number[]> {
   const rows = items.map((n) => ({ ...n, parameters: JSON.stringify(n.parameters) }));
   const inserts = [];
-  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) inserts.push(db.insert(notifications).values(rows.slice(i, i + ROWS_PER_INSERT)));
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+    inserts.push(db.insert(notifications).values(rows.slice(i, i + ROWS_PER_INSERT)).returning({ id: notifications.id }));
+  }
   const [first, ...rest] = inserts;
-  if (first) await db.batch([first, ...rest]);
+  if (!first) return [];
+  const results = await db.batch([first, ...rest]);
+  return results.flat().map((r) => r.id);
 }
 
 export async function notificationsOf(db: Db, userId: string, limit = 200) {

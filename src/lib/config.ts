@@ -20,6 +20,8 @@ export interface Config {
   oidcClients: OidcClient[];
   /** Origins allowed to call the APIs from a browser (CORS). */
   corsOrigins: string[];
+  /** Push proxies notifications may be relayed to (no trailing slash); empty = no push is sent. */
+  pushProxies: string[];
   credentialCacheTtl: number;
   stunServers: string[];
   turnServers: string[];
@@ -105,6 +107,7 @@ export function parseConfig(vars: Vars): Config {
     loginWindow: int(vars.EDGETALK_LOGIN_WINDOW, 300),
     loginSessionTtl: int(vars.EDGETALK_LOGIN_SESSION_TTL, 7 * 24 * 3600),
     oidcClients: parseOidcClients(vars.EDGETALK_OIDC_CLIENTS),
+    pushProxies: list(vars.EDGETALK_PUSH_PROXIES).map((p) => p.replace(/\/+$/, "")),
     corsOrigins: vars.EDGETALK_CORS_ORIGINS === undefined ? ["http://localhost:3000"] : list(vars.EDGETALK_CORS_ORIGINS).map((o) => o.replace(/\/+$/, "")),
     credentialCacheTtl: int(vars.EDGETALK_CREDENTIAL_CACHE_TTL, 60),
     stunServers: list(vars.EDGETALK_STUN_SERVERS),

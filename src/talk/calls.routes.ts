@@ -1,9 +1,8 @@
 /** Talk calls (seed 001): peers, join, update flags, leave, ring an attendee, SIP dial-out. */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
-import { database } from "../db/client";
 import { config } from "../lib/config";
-import { addNotifications } from "../db/notifications";
+import { notifyUsers } from "../cloud/notify";
 import { currentUser, type AppEnv } from "../lib/context";
 import { ocsFail } from "../lib/errors";
 import { ocsBool, ocsInt, ocsRoute } from "../lib/route";
@@ -47,8 +46,8 @@ export function registerTalkCallRoutes(app: OpenAPIHono<AppEnv>) {
       const joined = unwrap((await r.stub.joinCall(r.caller, flags, consent)) as Outcome<CallStart>);
       // A new call is announced to the members, unless it was started silently.
       if (joined.started && !p.silent) {
-        await addNotifications(
-          database(c.env),
+        await notifyUsers(
+          c,
           joined.notify.map((n) => ({
             userId: n.userUuid,
             app: "spreed",
@@ -90,7 +89,7 @@ export function registerTalkCallRoutes(app: OpenAPIHono<AppEnv>) {
     const r = await talkRoom(c, path.token);
     const target = unwrap(await r.stub.ringTarget(r.caller, attendeeId));
     if (target.userUuid) {
-      await addNotifications(database(c.env), [
+      await notifyUsers(c, [
         {
           userId: target.userUuid,
           app: "spreed",

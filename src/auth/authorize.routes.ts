@@ -69,9 +69,7 @@ export function registerAuthorizeRoutes(app: OpenAPIHono<AppEnv>) {
       // Back to this request after signing in, without prompt=login (or it would ask again).
       const back = new URL(c.req.url);
       back.searchParams.delete("prompt");
-      const headers: Record<string, string> = { Location: loginUrl(`${back.pathname}${back.search}`), "Cache-Control": "no-store" };
-      if (session) headers["Set-Cookie"] = await stopLoginSession(c, session.id);
-      return new Response(null, { status: 302, headers });
+      return new Response(null, { status: 302, headers: { Location: loginUrl(`${back.pathname}${back.search}`, Boolean(session)), "Cache-Control": "no-store" } });
     }
 
     const code = randomString(43, ALNUM);

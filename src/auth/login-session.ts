@@ -84,11 +84,9 @@ export async function csrfToken(c: AppContext): Promise<{ token: string; setCook
 
 /** Whether a form POST comes from a page of this server (token, cookie and Origin agree). */
 export async function csrfValid(c: AppContext, submitted: string | null | undefined): Promise<boolean> {
+  // Browsers name the origin of every form POST; "null" (opaque origins) is refused like any other.
   const origin = c.req.header("origin");
-  if (origin && origin !== "null" && origin !== new URL(c.req.url).origin && origin !== new URL(issuerUrl(config(c.env), c.req.url)).origin) {
-    return false;
-  }
-  if (origin === "null") return false;
+  if (origin !== undefined && origin !== new URL(c.req.url).origin && origin !== new URL(issuerUrl(config(c.env), c.req.url)).origin) return false;
   const seed = getCookie(c, CSRF_COOKIE);
   if (!seed || !submitted) return false;
   return timingSafeEqual(submitted, await csrfFor(c, seed));

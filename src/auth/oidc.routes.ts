@@ -12,7 +12,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { database, type Db } from "../db/client";
 import type { UserRow } from "../db/schema";
-import { consumeRefreshToken, storeRefreshToken, takeAuthorizationCode } from "../db/tokens";
+import { consumeRefreshToken, findRefreshToken, storeRefreshToken, takeAuthorizationCode } from "../db/tokens";
 import { findUserById } from "../db/users";
 import { readUrlEncoded } from "../lib/body";
 import { config, type Config, type OidcClient } from "../lib/config";
@@ -118,12 +118,17 @@ export function registerOidcRoutes(app: OpenAPIHono<AppEnv>) {
       }
       case "refresh_token": {
         const token = form.get("refresh_token") ?? "";
-        const row = token ? await consumeRefreshToken(db, await refreshHash(cfg, token), Math.floor(Date.now() / 1000)) : undefined;
+        const hash = token ? await refreshHash(cfg, token) : "";
+        const now = Math.floor(Date.now() / 1000);
+        // The client is checked before the token is used up: a failed attempt must not burn it.
+        const found = hash ? await findRefreshToken(db, hash, now) : undefined;
+        if (!found) return oauthError(c, 400, "invalid_grant", "Invalid refresh token");
+        // A refresh token works only for the client it was issued to.
+        if (clientId && clientId !== found.clientId) return oauthError(c, 400, "invalid_grant", "Refresh token was issued to another client");
+        if (!clientId && findClient(cfg, found.clientId)?.secret) return invalidClient(c, "Client authentication required");
+        const row = await consumeRefreshToken(db, hash, now);
         const user = row ? await findUserById(db, row.userId) : undefined;
         if (!row || !user) return oauthError(c, 400, "invalid_grant", "Invalid refresh token");
-        // A refresh token works only for the client it was issued to.
-        if (clientId && clientId !== row.clientId) return oauthError(c, 400, "invalid_grant", "Refresh token was issued to another client");
-        if (!clientId && findClient(cfg, row.clientId)?.secret) return invalidClient(c, "Client authentication required");
         const tokens = await issueUserTokens(cfg, db, issuer, user, { clientId: row.clientId, sessionId: row.sessionId, scope: SCOPES.join(" ") });
         return c.json(tokens, 200, NO_STORE);
       }

@@ -10,6 +10,13 @@ export async function storeRefreshToken(db: Db, userId: string, clientId: string
   await db.insert(refreshTokens).values({ id: crypto.randomUUID(), userId, clientId, tokenHash, expiresAt, sessionId });
 }
 
+/** A live refresh token's row, without using it up. */
+export async function findRefreshToken(db: Db, tokenHash: string, now: number) {
+  return db.query.refreshTokens.findFirst({
+    where: and(eq(refreshTokens.tokenHash, tokenHash), eq(refreshTokens.revoked, false), gt(refreshTokens.expiresAt, now)),
+  });
+}
+
 /** Consumes a refresh token: returns its row and revokes it, so each token works once. */
 export async function consumeRefreshToken(db: Db, tokenHash: string, now: number) {
   const [row] = await db

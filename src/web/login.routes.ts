@@ -26,8 +26,9 @@ export function safeReturnTo(c: AppContext, value: string | null | undefined): s
   }
 }
 
-export function loginUrl(returnTo: string): string {
-  return `/login?${new URLSearchParams({ return_to: returnTo })}`;
+/** The login page, returning to `returnTo`; `force` asks for the password even with a session (prompt=login). */
+export function loginUrl(returnTo: string, force = false): string {
+  return `/login?${new URLSearchParams({ return_to: returnTo, ...(force ? { force: "1" } : {}) })}`;
 }
 
 interface FormState {
@@ -61,7 +62,7 @@ ${hiddenFields({ csrf: csrf.token, ...(state.returnTo ? { return_to: state.retur
 export function registerLoginRoutes(app: OpenAPIHono<AppEnv>) {
   app.get("/login", async (c) => {
     const returnTo = safeReturnTo(c, c.req.query("return_to"));
-    const session = await currentLoginSession(c);
+    const session = c.req.query("force") === "1" ? null : await currentLoginSession(c);
     if (session && returnTo) return c.redirect(returnTo, 303);
     if (session) return new Response(null, { status: 302, headers: { Location: "/account", "Cache-Control": "no-store" } });
     return loginForm(c, { returnTo });

@@ -33,7 +33,8 @@ async function serveTestPage(authority, port) {
   const files = {
     "/": ["index.html", "text/html"],
     "/index.html": ["index.html", "text/html"],
-    "/callback.html": ["callback.html", "text/html"],
+    // The callback is the same page: app.js sees the path and completes the sign-in.
+    "/callback.html": ["index.html", "text/html"],
     "/app.js": ["app.js", "text/javascript"],
   };
   const library = readFileSync(path.join(root, "node_modules", "oidc-client-ts", "dist", "browser", "oidc-client-ts.min.js"));

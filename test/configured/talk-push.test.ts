@@ -66,7 +66,7 @@ describe("push relay", () => {
     expect((await ocs("POST", `${V4}/room/${token}/participants`, { auth: caller, body: { newParticipant: callee.user } })).status).toBe(200);
     const jar = new CookieJar();
     expect((await ocs("POST", `${V4}/room/${token}/participants/active`, { auth: caller, jar })).status).toBe(200);
-    expect((await ocs("POST", `${V4}/call/${token}`, { auth: caller, jar, body: { flags: 3 } })).status).toBe(200);
+    expect((await ocs("POST", `${V4}/call/${token}`, { auth: caller, jar, body: { flags: 3, recordingConsent: true } })).status).toBe(200);
 
     // The relay runs after the answer (waitUntil): wait for the proxy to have it.
     let pushes: { host: string; contentType: string; body: string }[] = [];

@@ -61,6 +61,29 @@ describe("POST /v1/rooms/{room_id}/start", () => {
   });
 });
 
+describe("optional body fields sent as null (as the OpenTalk web app sends them)", () => {
+  it("reads null as absent: start and start_invited with breakout_room, resumption and password null", async () => {
+    const owner = await signIn("nullish");
+    const room = await createRoom(owner);
+    const started = await start(owner, room.id, { breakout_room: null, resumption: null });
+    expect(started.status, JSON.stringify(started.body)).toBe(200);
+    expect(started.body.ticket).toEqual(expect.any(String));
+    const code = await createInvite(owner, room.id);
+    const invited = await startInvited(room.id, { invite_code: code, breakout_room: null, password: null, resumption: null });
+    expect(invited.status, JSON.stringify(invited.body)).toBe(200);
+    // A required field is still required when null.
+    expectError(await startInvited(room.id, { invite_code: null }), 400, "invalid_json");
+  });
+
+  it("keeps null where it means something: PATCH /v1/rooms/{id} {password: null} removes the password", async () => {
+    const owner = await signIn("nullpw");
+    const room = await createRoom(owner, { password: "secret-1" });
+    const patched = await v1("PATCH", `/v1/rooms/${room.id}`, { token: owner.token, json: { password: null } });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    expect(patched.body.password).toBeNull();
+  });
+});
+
 describe("POST /v1/rooms/{room_id}/start_invited", () => {
   it("admits invite-code guests with the room password; wrong or missing password → 401 wrong_room_password", async () => {
     const owner = await signIn("host");

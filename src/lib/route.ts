@@ -225,12 +225,28 @@ export function otRoute<B extends AnyObject | undefined, Q extends AnyObject | u
     if (!query.success) throw OpenTalkError.badRequest(describeIssue(query.error.issues[0] as z.core.$ZodIssue));
     let body: unknown = {};
     if (def.body) {
-      const parsed = def.body.safeParse(await readOtBody(c.req.raw, def.bodyRequired !== false));
+      const parsed = def.body.safeParse(nullAsAbsent(def.body, await readOtBody(c.req.raw, def.bodyRequired !== false)));
       if (!parsed.success) throw openTalkValidationError(parsed.error);
       body = parsed.data;
     }
     return handler(c, { body, query: query.data, params: params.data } as OtInput<Out<B>, Out<Q>, Out<P>>);
   });
+}
+
+/**
+ * The reference reads bodies with serde, where an optional field (`Option<T>`) is `None` whether
+ * it is absent or `null`. So a top-level `null` for a field that may be absent but not null is
+ * dropped before validation (the OpenTalk web app always sends `"breakout_room": null`). Fields
+ * whose schema accepts `null` keep it: there `null` means something (e.g. remove the password).
+ */
+export function nullAsAbsent(schema: z.ZodType, value: unknown): unknown {
+  const shape = (schema as { shape?: Record<string, z.ZodType> }).shape;
+  if (!shape || !value || typeof value !== "object" || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const [key, field] of Object.entries(shape)) {
+    if (out[key] === null && !field.safeParse(null).success && field.safeParse(undefined).success) delete out[key];
+  }
+  return out;
 }
 
 export function bearerRequired(c: AppContext): OpenTalkError {

@@ -52,7 +52,15 @@ describe("internal signaling", () => {
     const users = atBob.data[1];
     expect(users.type).toBe("usersInRoom");
     expect(users.data.map((u: { sessionId: string }) => u.sessionId).sort()).toEqual([a.sessionId, b.sessionId].sort());
-    expect(users.data.find((u: { sessionId: string }) => u.sessionId === a.sessionId)).toMatchObject({ inCall: 7, participantPermissions: 254, roomId: expect.any(Number) });
+    expect(users.data.find((u: { sessionId: string }) => u.sessionId === a.sessionId)).toMatchObject({
+      inCall: 7,
+      participantPermissions: 254,
+      roomId: expect.any(Number),
+      // Talk ≥ 20 names the actor of each session; the web call view reads it.
+      actorType: "users",
+      actorId: a.auth.user,
+      userId: a.auth.user,
+    });
 
     const answer = { to: a.sessionId, type: "answer", roomType: "video", sid: "1", payload: { type: "answer", sdp: "v=0 answer" } };
     await send(token, b, [{ fn: answer }]);

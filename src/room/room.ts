@@ -79,6 +79,9 @@ export interface SignalingUser {
   sessionId: string;
   inCall: number;
   participantPermissions: number;
+  /** Since Talk 20: who the session belongs to (the web call view sets the peer's actor from it). */
+  actorType: string;
+  actorId: string;
 }
 
 /** What a long-poll returns: queued messages (JSON strings) and who is in the room. */
@@ -1125,6 +1128,8 @@ export class Room extends DurableObject<Env> {
         sessionId: r.id as string,
         inCall: r.in_call as number,
         participantPermissions: effectivePermissions(r.participant_type as number, r.permissions as number, meta.defaultPermissions),
+        actorType: r.actor_type as string,
+        actorId: r.actor_id as string,
       }));
   }
 

@@ -13,11 +13,7 @@
  * all intact. Offline; no Cloudflare account. Exit code 0 on success.
  */
 import assert from "node:assert/strict";
-import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { HOST, freePort, killHard, runWrangler, startDev, waitUntilUp } from "../process/dev-server.mjs";
+import { killHard, prepareEdgeTalk, waitUntilUp } from "../process/dev-server.mjs";
 
 const ADMIN_PASSWORD = "restart-admin-password";
 const SIP_SECRET = "restart-sip-bridge-secret-0123456789";
@@ -145,26 +141,16 @@ async function observe(api, s) {
 
 async function main() {
   const t0 = Date.now();
-  const port = await freePort();
-  const base = `http://${HOST}:${port}`;
-  const tmp = mkdtempSync(path.join(os.tmpdir(), "edgetalk-fault-"));
-  const persist = path.join(tmp, "state");
-  const envFile = path.join(tmp, "fault.env");
-  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-  writeFileSync(
-    envFile,
-    [
-      `EDGETALK_ADMIN_PASSWORD=${ADMIN_PASSWORD}`,
-      `EDGETALK_SECRET=${randomBytes(32).toString("base64url")}`,
-      `EDGETALK_OIDC_PRIVATE_KEY='${JSON.stringify({ ...privateKey.export({ format: "jwk" }), kid: "fault-key" })}'`,
+  const place = await prepareEdgeTalk({
+    label: "fault",
+    adminPassword: ADMIN_PASSWORD,
+    envLines: [
       `EDGETALK_SIP_BRIDGE_SECRET=${SIP_SECRET}`,
       "EDGETALK_SIP_DIALIN_INFO='Dial +49 30 1234567 and enter the conversation token'",
       "EDGETALK_SIP_GROUPS=sip-users",
-      "",
-    ].join("\n"),
-    { mode: 0o600 },
-  );
-  const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" };
+    ],
+  });
+  const { base, port } = place;
   let dev = null;
   const stop = () => {
     if (dev && dev.proc.exitCode === null && dev.proc.signalCode === null) {
@@ -179,11 +165,10 @@ async function main() {
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(1));
 
   try {
-    log(`persisting to ${persist}; applying the D1 migrations`);
-    await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], env);
+    log(`persisting to ${place.persist} (D1 migrations applied)`);
 
     log(`starting wrangler dev on ${base}`);
-    dev = startDev(port, persist, envFile, env);
+    dev = place.start();
     await waitUntilUp(base, dev);
     const api = new Client(base);
     const s = await seed(api);
@@ -201,7 +186,7 @@ async function main() {
     await killHard(dev, port);
 
     log("restarting on the same persistence directory");
-    dev = startDev(port, persist, envFile, env);
+    dev = place.start();
     await waitUntilUp(base, dev);
     const after = await observe(api, s);
     assert.deepEqual(after, before, "state after the restart");
@@ -220,7 +205,7 @@ async function main() {
     throw err;
   } finally {
     stop();
-    rmSync(tmp, { recursive: true, force: true });
+    place.cleanup();
   }
 }
 

@@ -95,11 +95,12 @@ export async function killHard(dev, port) {
 }
 
 /**
- * A fresh EdgeTalk under `wrangler dev` on a free port: a temporary persistence directory and env
- * file (generated secret and signing key, plus `envLines`), the D1 migrations applied, up and
- * answering. `stop()` kills it and removes the directory.
+ * A fresh place for an EdgeTalk under `wrangler dev`: a free port, a temporary persistence
+ * directory, an env file (generated secret and signing key, plus `envLines`), and the D1
+ * migrations applied. `start()` starts wrangler dev there (again after a kill: same state);
+ * `cleanup()` removes the directory.
  */
-export async function startEdgeTalk({ label, adminPassword, envLines = [] }) {
+export async function prepareEdgeTalk({ label, adminPassword, envLines = [] }) {
   const { generateKeyPairSync, randomBytes } = await import("node:crypto");
   const { mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
   const os = await import("node:os");
@@ -122,7 +123,19 @@ export async function startEdgeTalk({ label, adminPassword, envLines = [] }) {
   );
   const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" };
   await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], env);
-  const dev = startDev(port, persist, envFile, env);
+  return {
+    base,
+    port,
+    persist,
+    start: () => startDev(port, persist, envFile, env),
+    cleanup: () => rmSync(tmp, { recursive: true, force: true }),
+  };
+}
+
+/** A fresh EdgeTalk up and answering (see prepareEdgeTalk); `stop()` kills it and removes its state. */
+export async function startEdgeTalk(options) {
+  const place = await prepareEdgeTalk(options);
+  const dev = place.start();
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -135,13 +148,13 @@ export async function startEdgeTalk({ label, adminPassword, envLines = [] }) {
       }
       await dev.exited;
     }
-    rmSync(tmp, { recursive: true, force: true });
+    place.cleanup();
   };
   try {
-    await waitUntilUp(base, dev);
+    await waitUntilUp(place.base, dev);
   } catch (err) {
     await stop();
     throw err;
   }
-  return { base, port, dev, stop };
+  return { base: place.base, port: place.port, dev, stop };
 }

@@ -91,6 +91,15 @@ describe("Nextcloud login flows", () => {
     expect(await account.text()).toContain(ANDROID_UA);
   });
 
+  it("limits how many flows one address may start", async () => {
+    const address = { "CF-Connecting-IP": "10.99.0.1" };
+    for (let i = 0; i < 30; i++) expect((await request("POST", "/index.php/login/v2", { headers: address })).status).toBe(200);
+    const refused = await request("POST", "/index.php/login/v2", { headers: address });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await request("POST", "/index.php/login/v2", { headers: { "CF-Connecting-IP": "10.99.0.2" } })).status).toBe(200);
+  });
+
   it("refuses unknown and already used login links", async () => {
     const browser = new Browser();
     const bogus = await browser.get(`/index.php/login/v2/flow/${"a".repeat(128)}`);

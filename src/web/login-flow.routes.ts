@@ -20,12 +20,15 @@ import { csrfToken, csrfValid, currentLoginSession } from "../auth/login-session
 import { issuerUrl } from "../auth/oidc";
 import { readUrlEncoded } from "../lib/body";
 import { config } from "../lib/config";
-import type { AppContext, AppEnv } from "../lib/context";
+import { clientAddress, type AppContext, type AppEnv } from "../lib/context";
+import { countAttempt } from "../auth/throttle";
 import { ALNUM, fromBase64Url, hmac, hmacHex, randomString, seal, timingSafeEqual, toBase64Url, unseal, utf8 } from "../lib/crypto";
 import { loginUrl } from "./login.routes";
 import { errorPage, esc, hiddenFields, renderPage } from "./page";
 
 const FLOW_TTL = 20 * 60;
+/** Login Flow v2 starts allowed per client address within EDGETALK_LOGIN_WINDOW. */
+export const FLOW_STARTS_PER_WINDOW = 30;
 const TOKEN = /^[A-Za-z0-9]{128}$/;
 
 function clientName(c: AppContext): string {
@@ -78,6 +81,9 @@ async function readState(c: AppContext, token: string | null | undefined): Promi
 export function registerLoginFlowRoutes(app: OpenAPIHono<AppEnv>) {
   // ----- Login Flow v2 ------------------------------------------------------------------------
   const init = async (c: AppContext) => {
+    // Each start writes a row: an address may start only so many flows per sign-in window.
+    const wait = await countAttempt(database(c.env), config(c.env), { key: `login-flow:${clientAddress(c)}`, max: FLOW_STARTS_PER_WINDOW });
+    if (wait > 0) return c.json({ message: "Too many login flows started, try again later" }, 429, { "Retry-After": String(wait) });
     const poll = randomString(128, ALNUM);
     const login = randomString(128, ALNUM);
     const now = Math.floor(Date.now() / 1000);

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { Coalescer } from "../src/room/coalescer";
 import { roomStub } from "../src/room/directory";
 import { evictDurableObject } from "./helpers/evict";
-import { createInvite, createRoom, expectError, expectValidation, type Signed, signIn, v1 } from "./helpers/opentalk";
+import { createInvite, createRoom, expectError, expectValidation, type Signed, signIn, signInAdmin, v1 } from "./helpers/opentalk";
 import { ocs } from "./helpers/http";
 import { PROTOCOL, SignalingClient, upgradeRequest } from "./helpers/signaling";
 
@@ -85,6 +85,22 @@ describe("optional body fields sent as null (as the OpenTalk web app sends them)
 });
 
 describe("POST /v1/rooms/{room_id}/start_invited", () => {
+  it("admits invite-code guests only while the creator's tariff has core::guests_allowed (advertised in every tariff by default)", async () => {
+    const admin = await signInAdmin();
+    const owner = await signIn("noguests");
+    const room = await createRoom(owner);
+    const code = await createInvite(owner, room.id);
+    const tariff = await v1("GET", `/v1/rooms/${room.id}/tariff`, { token: owner.token });
+    expect(tariff.body.modules.core.features).toContain("guests_allowed");
+    expect(tariff.body.modules.breakout).toBeUndefined();
+    const created = await v1("POST", "/v1/admin/tariffs", { token: admin.token, json: { name: `No guests ${owner.login}`, disabled_features: ["guests_allowed"] } });
+    expect(created.status).toBe(201);
+    expect((await v1("PUT", `/v1/admin/users/${owner.id}/tariff`, { token: admin.token, json: { tariff_id: created.body.id, tariff_status: "paid" } })).status).toBe(200);
+    expectError(await startInvited(room.id, { invite_code: code }), 403, "feature_disabled");
+    // Members still start as before.
+    expect((await start(owner, room.id)).status).toBe(200);
+  });
+
   it("admits invite-code guests with the room password; wrong or missing password → 401 wrong_room_password", async () => {
     const owner = await signIn("host");
     const room = await createRoom(owner, { password: "open sesame" });

@@ -321,7 +321,7 @@ describe("GET /v1/users/find", () => {
 });
 
 describe("tariffs", () => {
-  const DEFAULT_MODULES = { breakout: { features: [] }, core: { features: ["call_in"] }, moderation: { features: [] } };
+  const DEFAULT_MODULES = { core: { features: ["call_in", "guests_allowed"] }, moderation: { features: [] } };
 
   it("GET /v1/users/me/tariff returns the default tariff for users without one", async () => {
     const pat = await signIn("pat");
@@ -331,7 +331,7 @@ describe("tariffs", () => {
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       name: "OpenTalkDefaultTariff",
       quotas: {},
-      enabled_modules: ["breakout", "core", "moderation"],
+      enabled_modules: ["core", "moderation"],
       disabled_features: [],
       modules: DEFAULT_MODULES,
     });
@@ -348,16 +348,16 @@ describe("tariffs", () => {
     const name = unique("Pro ");
     const created = await v1("POST", "/v1/admin/tariffs", {
       token,
-      json: { name, quotas: { room_participant_limit: 50, room_time_limit_secs: 3600 }, disabled_modules: ["breakout"], disabled_features: ["call_in"] },
+      json: { name, quotas: { room_participant_limit: 50, room_time_limit_secs: 3600 }, disabled_modules: ["moderation"], disabled_features: ["call_in"] },
     });
     expect(created.status).toBe(201);
     expect(created.body).toEqual({
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       name,
       quotas: { room_participant_limit: 50, room_time_limit_secs: 3600 },
-      enabled_modules: ["core", "moderation"],
+      enabled_modules: ["core"],
       disabled_features: ["call_in", "core::call_in"],
-      modules: { core: { features: [] }, moderation: { features: [] } },
+      modules: { core: { features: ["guests_allowed"] } },
     });
     expect((await v1("GET", "/v1/admin/tariffs", { token })).body).toContainEqual(created.body);
 

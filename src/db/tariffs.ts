@@ -17,13 +17,14 @@ export const DEFAULT_MODULE = "core";
 const SEPARATOR = "::";
 
 /**
- * The signaling modules this server provides, each with its features. A tariff can only switch
- * these off; `modules` in the resource lists what remains.
+ * The signaling modules this server provides, each with its features: exactly what it serves
+ * (no breakout rooms, so no `breakout` module). A tariff can only switch these off; `modules` in
+ * the resource lists what remains.
  */
 export const PROVIDED_MODULES: Readonly<Record<string, readonly string[]>> = {
-  core: ["call_in"],
+  // guests_allowed: invite-code guests may enter (the web app offers guest links only with it).
+  core: ["call_in", "guests_allowed"],
   moderation: [],
-  breakout: [],
 };
 
 export interface TariffResource {

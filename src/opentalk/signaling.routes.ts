@@ -117,12 +117,14 @@ export function registerOpenTalkSignalingRoutes(app: OpenAPIHono<AppEnv>) {
       if (invite.roomId !== params.room_id.toLowerCase()) throw OpenTalkError.badRequest("Room id mismatch");
       const summary = await findRoomSummary(db, invite.roomId);
       if (!summary) throw OpenTalkError.notFound();
+      const tariff = await roomTariff(db, summary.createdBy);
+      if (!tariffAllows(tariff, "core", "guests_allowed")) throw featureDisabled("guests_allowed");
       return issueTicket(c, db, summary.id, {
         kind: "guest",
         userUuid: null,
         displayName: GUEST_NAME,
         avatarUrl: null,
-        tariff: await roomTariff(db, summary.createdBy),
+        tariff,
         checkPassword: true,
         password: body.password,
         resumption: body.resumption,

@@ -22,8 +22,10 @@ const SEPARATOR = "::";
  * the resource lists what remains.
  */
 export const PROVIDED_MODULES: Readonly<Record<string, readonly string[]>> = {
+  // Names as the reference controller lists its modules (`opentalk-controller modules list`).
   // guests_allowed: invite-code guests may enter (the web app offers guest links only with it).
   core: ["call_in", "guests_allowed"],
+  echo: [],
   moderation: [],
 };
 

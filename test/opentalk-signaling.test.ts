@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { Coalescer } from "../src/room/coalescer";
 import { roomStub } from "../src/room/directory";
 import { evictDurableObject } from "./helpers/evict";
-import { createInvite, createRoom, expectError, expectValidation, type Signed, signIn, signInAdmin, v1 } from "./helpers/opentalk";
+import { createEvent, createInvite, createRoom, expectError, expectValidation, type Signed, signIn, signInAdmin, timedEvent, v1 } from "./helpers/opentalk";
 import { ocs } from "./helpers/http";
 import { PROTOCOL, SignalingClient, upgradeRequest } from "./helpers/signaling";
 
@@ -58,6 +58,23 @@ describe("POST /v1/rooms/{room_id}/start", () => {
     expectError(await start(owner, room.id, { breakout_room: 3 }), 400, "invalid_json");
     expectError(await start(owner, room.id, { resumption: 42 }), 400, "invalid_json");
     expectError(await v1("POST", `/v1/rooms/${room.id}/start`, { token: owner.token, body: "x", headers: { "Content-Type": "application/json" } }), 400, "invalid_json");
+  });
+});
+
+describe("join_success in an event's room", () => {
+  it("carries event_info {id, room_id, title, is_adhoc} and room_info without a password", async () => {
+    const owner = await signIn("evhost", { displayName: "Eve Host" });
+    const ev = await createEvent(owner, { ...timedEvent("2030-05-06T08:00:00Z"), title: "Standup" });
+    const client = await SignalingClient.connect((await start(owner, ev.room.id)).body.ticket);
+    try {
+      client.send("control", { action: "join", display_name: "Eve" });
+      const joined = (await client.next("control", "join_success")).payload;
+      expect(joined.event_info).toEqual({ id: ev.id, room_id: ev.room.id, title: "Standup", is_adhoc: false });
+      expect(joined.room_info).toMatchObject({ id: ev.room.id, created_by: { display_name: "Eve Host" } });
+      expect(joined.room_info).not.toHaveProperty("password");
+    } finally {
+      client.close();
+    }
   });
 });
 
@@ -179,6 +196,13 @@ describe("signaling", () => {
       expect(ojoin).toMatchObject({ display_name: "Olivia Owner", role: "moderator", is_room_owner: true, participants: [] });
       expect(ojoin.moderation).toEqual({ raise_hands_enabled: true, waiting_room_enabled: true, waiting_room_participants: [] });
       expect(ojoin.tariff).toMatchObject({ name: "OpenTalkDefaultTariff" });
+      // A plain room has no event; room_info names the room, its password and its creator.
+      expect(ojoin.event_info).toBeNull();
+      expect(ojoin.room_info).toEqual({
+        id: room.id,
+        password: "meet",
+        created_by: { title: "", firstname: "Olivia", lastname: "Owner", display_name: "Olivia Owner", avatar_url: expect.stringMatching(/^https:\/\//) },
+      });
       const ownerId = ojoin.id as string;
 
       // 2. Bob waits in the waiting room until the owner accepts him.
@@ -190,6 +214,8 @@ describe("signaling", () => {
       await b.next("moderation", "in_waiting_room");
       const waiting = (await o.next("moderation", "joined_waiting_room")).payload;
       expect(waiting.control).toMatchObject({ display_name: "Bob", role: "user", participation_kind: "user" });
+      // A timestamp, as everywhere else, not "".
+      expect(Number.isNaN(Date.parse(waiting.control.hand_updated_at))).toBe(false);
       const bobId = waiting.id as string;
       b.send("control", { action: "enter_room" });
       expect((await b.next("control", "error")).payload.error).toBe("not_accepted_or_not_in_waiting_room");
@@ -263,7 +289,7 @@ describe("signaling", () => {
       o.send("moderation", { action: "kick", target: guestId });
       await g.next("moderation", "kicked");
       expect((await g.closed).code).toBe(1000);
-      for (const c of [o, b]) expect((await c.next("control", "left")).payload).toEqual({ message: "left", id: guestId });
+      for (const c of [o, b]) expect((await c.next("control", "left")).payload).toEqual({ message: "left", id: guestId, reason: "quit" });
 
       // 7. Bob drops and comes back with his resumption token as the same participant, past the
       //    waiting room the owner has closed again (he was accepted in this session).

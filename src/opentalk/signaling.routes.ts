@@ -8,6 +8,9 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
 import type { Db } from "../db/client";
 import { database } from "../db/client";
+import { eq } from "drizzle-orm";
+import { events } from "../db/schema";
+import { findUserById } from "../db/users";
 import { findInvite, findRoomSummary, findSipConfigBySipId, inviteUsable, redeemTicket, storeTicket, TICKET_LENGTH } from "../db/opentalk-rooms";
 import { type TariffResource, tariffAllows, tariffForUser } from "../db/tariffs";
 import type { AppContext, AppEnv } from "../lib/context";
@@ -48,7 +51,27 @@ const CallInBody = z.object({ id: z.string().max(10), pin: z.string().max(10) })
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Reserves the participant in the room object and stores a single-use ticket for it. */
-async function issueTicket(c: AppContext, db: Db, roomId: string, start: SignalingStart) {
+/** What join_success shows about the room and its event, looked up when the ticket is issued. */
+async function roomContext(db: Db, roomId: string, createdBy: string | null): Promise<Pick<SignalingStart, "creator" | "eventInfo">> {
+  const [creator, ev] = await Promise.all([
+    createdBy ? findUserById(db, createdBy) : Promise.resolve(undefined),
+    db.select({ id: events.id, title: events.title, is_adhoc: events.isAdhoc }).from(events).where(eq(events.roomId, roomId)).get(),
+  ]);
+  return {
+    creator: {
+      title: creator?.title ?? "",
+      firstname: creator?.firstname ?? "",
+      lastname: creator?.lastname ?? "",
+      display_name: creator?.displayName ?? "",
+      avatar_url: creator ? await avatarUrl(creator.email) : "",
+    },
+    eventInfo: ev ? { id: ev.id, room_id: roomId, title: ev.title, is_adhoc: ev.is_adhoc } : null,
+  };
+}
+
+async function issueTicket(c: AppContext, db: Db, room: { id: string; createdBy: string | null }, entrant: Omit<SignalingStart, "creator" | "eventInfo">) {
+  const start: SignalingStart = { ...entrant, ...(await roomContext(db, room.id, room.createdBy)) };
+  const roomId = room.id;
   const prepared = unwrapOutcome(await roomStub(c.env, roomId).prepareSignaling(start));
   const ticket = randomString(TICKET_LENGTH, ALNUM);
   await storeTicket(db, ticket, roomId, { participantId: prepared.participantId } satisfies TicketEntrant);
@@ -81,7 +104,7 @@ export function registerOpenTalkSignalingRoutes(app: OpenAPIHono<AppEnv>) {
       const { summary, user } = await readableRoom(c, params.room_id);
       const db = database(c.env);
       // Registered users need no room password: access is by membership (reference §3.1).
-      return issueTicket(c, db, summary.id, {
+      return issueTicket(c, db, summary, {
         kind: "user",
         userUuid: user.id,
         displayName: user.displayName,
@@ -119,7 +142,7 @@ export function registerOpenTalkSignalingRoutes(app: OpenAPIHono<AppEnv>) {
       if (!summary) throw OpenTalkError.notFound();
       const tariff = await roomTariff(db, summary.createdBy);
       if (!tariffAllows(tariff, "core", "guests_allowed")) throw featureDisabled("guests_allowed");
-      return issueTicket(c, db, summary.id, {
+      return issueTicket(c, db, summary, {
         kind: "guest",
         userUuid: null,
         displayName: GUEST_NAME,
@@ -157,7 +180,7 @@ export function registerOpenTalkSignalingRoutes(app: OpenAPIHono<AppEnv>) {
       if (!summary) throw invalid();
       const tariff = await roomTariff(db, summary.createdBy);
       if (!tariffAllows(tariff, "core", "call_in")) throw featureDisabled("call_in");
-      return issueTicket(c, db, summary.id, {
+      return issueTicket(c, db, summary, {
         kind: "sip",
         userUuid: null,
         displayName: CALL_IN_NAME,

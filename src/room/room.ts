@@ -30,7 +30,8 @@ import {
   type PermissionMethod,
 } from "./permissions";
 import { ParticipantType, RoomType, type Attendee, type NewMember, type RoomInit, type RoomMeta, type RoomSnapshot, type Session } from "./types";
-import { ALNUM, randomString, sha1Hex, verifyPassword } from "../lib/crypto";
+import { config } from "../lib/config";
+import { ALNUM, randomString, sha1Hex, unseal, verifyPassword } from "../lib/crypto";
 import { OpenTalkSignaling, type SignalingStart } from "./signaling-opentalk";
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -838,6 +839,7 @@ export class Room extends DurableObject<Env> {
       attendeeType: (uuid) => this.userAttendee(uuid)?.participantType ?? null,
       setLobbyState: (state) => this.setLobbyStateNow(state),
       armAlarm: () => this.armAlarm(),
+      roomPassword: async () => (this.meta?.passwordSealed ? unseal(config(this.env).secret, this.meta.passwordSealed) : null),
     });
     return this.signalingModule;
   }

@@ -48,6 +48,10 @@ const MIGRATIONS: string[] = [
    CREATE UNIQUE INDEX ot_participants_resumption ON ot_participants(resumption_hash);
    CREATE TABLE ot_bans (user_uuid TEXT PRIMARY KEY);
    CREATE TABLE ot_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // OpenTalk join_success context from the ticket (the room creator, the room's event) and why a
+  // participant left (`left.reason`).
+  `ALTER TABLE ot_participants ADD COLUMN context TEXT NOT NULL DEFAULT '{}';
+   ALTER TABLE ot_participants ADD COLUMN left_reason TEXT;`,
 ];
 
 export function migrate(sql: SqlStorage): number {

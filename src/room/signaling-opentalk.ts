@@ -51,7 +51,29 @@ export interface SignalingStart {
   password?: string;
   resumption?: string;
   breakoutRoom?: string;
+  /** The room's creator as join_success `room_info.created_by` shows them. */
+  creator: CreatorInfo;
+  /** The event the room belongs to (join_success `event_info`), or null for a plain room. */
+  eventInfo: EventInfo | null;
 }
+
+export interface CreatorInfo {
+  title: string;
+  firstname: string;
+  lastname: string;
+  display_name: string;
+  avatar_url: string;
+}
+
+export interface EventInfo {
+  id: string;
+  room_id: string;
+  title: string;
+  is_adhoc: boolean;
+}
+
+/** Why a participant left, as `left.reason` tells the others. */
+export type LeftReason = "quit" | "timeout" | "sent_to_waiting_room";
 
 /** Carried by the ticket from the Worker to `accept`. */
 export interface TicketEntrant {
@@ -67,6 +89,8 @@ export interface SignalingHost {
   /** Sets the lobby (= waiting room) state and persists it through the room's meta row. */
   setLobbyState(state: number): Promise<void>;
   armAlarm(): Promise<void>;
+  /** The room password in clear (join_success `room_info.password`), or null when none is set. */
+  roomPassword(): Promise<string | null>;
 }
 
 type Status = "new" | "waiting" | "joined" | "left";
@@ -86,7 +110,21 @@ interface Participant {
   handUpdatedAt: string;
   joinedAt: string;
   leftAt: string | null;
+  leftReason: LeftReason | null;
   tariff: string;
+  /** From the ticket: what join_success shows about the room and its event. */
+  context: { creator: CreatorInfo; eventInfo: EventInfo | null };
+}
+
+const NO_CREATOR: CreatorInfo = { title: "", firstname: "", lastname: "", display_name: "", avatar_url: "" };
+
+function contextFromRow(text: string): Participant["context"] {
+  try {
+    const parsed = JSON.parse(text) as Partial<Participant["context"]>;
+    return { creator: parsed.creator ?? NO_CREATOR, eventInfo: parsed.eventInfo ?? null };
+  } catch {
+    return { creator: NO_CREATOR, eventInfo: null };
+  }
 }
 
 interface Attachment {
@@ -112,7 +150,9 @@ function participantFromRow(r: Record<string, SqlStorageValue>): Participant {
     handUpdatedAt: r.hand_updated_at as string,
     joinedAt: r.joined_at as string,
     leftAt: (r.left_at as string | null) ?? null,
+    leftReason: (r.left_reason as LeftReason | null) ?? null,
     tariff: r.tariff as string,
+    context: contextFromRow((r.context as string | null) ?? "{}"),
   };
 }
 
@@ -179,9 +219,10 @@ export class OpenTalkSignaling {
     const resumption = randomString(64, ALNUM);
     this.sql.exec(
       `INSERT INTO ot_participants (id, kind, user_uuid, display_name, avatar_url, role, is_owner, resumption_hash,
-         resumption_expires, tariff) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         resumption_expires, tariff, context) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       id, start.kind, start.userUuid, start.displayName, start.avatarUrl, role, isOwner ? 1 : 0,
       await sha256Hex(resumption), now + RESUMPTION_TTL_MS, JSON.stringify(start.tariff),
+      JSON.stringify({ creator: start.creator, eventInfo: start.eventInfo }),
     );
     return ok({ participantId: id, resumption });
   }
@@ -297,7 +338,7 @@ export class OpenTalkSignaling {
     for (const ws of this.host.ctx.getWebSockets()) {
       const att = ws.deserializeAttachment() as Attachment | null;
       if (!att || now - att.seen > IDLE_TIMEOUT_MS) {
-        if (att) this.disconnect(att.p, ws);
+        if (att) this.disconnect(att.p, ws, "timeout");
         try {
           ws.close(1001, "timeout");
         } catch {
@@ -308,7 +349,7 @@ export class OpenTalkSignaling {
       }
     }
     for (const row of this.sql.exec("SELECT id FROM ot_participants WHERE connected = 1").toArray()) {
-      if (!open.has(row.id as string)) this.disconnect(row.id as string, null);
+      if (!open.has(row.id as string)) this.disconnect(row.id as string, null, "timeout");
     }
     this.announce(true);
   }
@@ -397,7 +438,7 @@ export class OpenTalkSignaling {
     }
   }
 
-  private join(ws: WebSocket, self: Participant, requested: string | undefined): void {
+  private async join(ws: WebSocket, self: Participant, requested: string | undefined): Promise<void> {
     if (self.status === "waiting" || self.status === "joined") {
       this.controlError(ws, "already_joined");
       return;
@@ -421,17 +462,19 @@ export class OpenTalkSignaling {
     }
     const meta = this.host.meta();
     if (meta?.lobbyState === 1 && me.role !== "moderator" && !me.accepted) {
-      this.sql.exec("UPDATE ot_participants SET status = 'waiting', joined_at = ? WHERE id = ?", iso(), me.id);
+      const now = iso();
+      this.sql.exec("UPDATE ot_participants SET status = 'waiting', joined_at = ?, hand_updated_at = ? WHERE id = ?", now, now, me.id);
       ws.send(frame("moderation", { message: "in_waiting_room" }));
       const waiting = this.participant(me.id) as Participant;
       this.toModerators({ message: "joined_waiting_room", id: me.id, control: controlState(waiting) });
       return;
     }
-    this.enter(ws, me, false);
+    await this.enter(ws, me, false);
   }
 
   /** Into the meeting: join_success to the participant, `joined` (coalesced) to the others. */
-  private enter(ws: WebSocket, self: Participant, fromWaitingRoom: boolean): void {
+  private async enter(ws: WebSocket, self: Participant, fromWaitingRoom: boolean): Promise<void> {
+    const password = await this.host.roomPassword();
     const now = iso();
     this.sql.exec(
       "UPDATE ot_participants SET status = 'joined', accepted = 1, joined_at = ?, left_at = NULL, hand_up = 0, hand_updated_at = ? WHERE id = ?",
@@ -451,6 +494,8 @@ export class OpenTalkSignaling {
         tariff: JSON.parse(me.tariff),
         participants: others.map((p) => ({ id: p.id, control: controlState(p) })),
         is_room_owner: me.isOwner,
+        event_info: me.context.eventInfo,
+        room_info: { id: meta?.id ?? "", ...(password !== null ? { password } : {}), created_by: me.context.creator },
         moderation: {
           raise_hands_enabled: this.setting("raise_hands_disabled") !== "1",
           ...(moderator
@@ -556,15 +601,15 @@ export class OpenTalkSignaling {
   // Leaving
 
   /** Marks a participant as gone (idempotent). `closing` is the socket going away, if known. */
-  private disconnect(participantId: string, closing: WebSocket | null): void {
+  private disconnect(participantId: string, closing: WebSocket | null, reason: LeftReason = "quit"): void {
     const p = this.participant(participantId);
     if (!p?.connected) return;
     // Another socket of the same participant cannot exist (accept refuses it), but be exact.
     const still = this.host.ctx.getWebSockets(participantId).filter((s) => s !== closing && s.readyState === WebSocket.OPEN);
     if (still.length > 0 && closing !== null) return;
     this.sql.exec(
-      "UPDATE ot_participants SET connected = 0, status = 'left', left_at = ?, hand_up = 0, resumption_expires = ? WHERE id = ?",
-      iso(), Date.now() + RESUMPTION_TTL_MS, p.id,
+      "UPDATE ot_participants SET connected = 0, status = 'left', left_at = ?, left_reason = ?, hand_up = 0, resumption_expires = ? WHERE id = ?",
+      iso(), reason, Date.now() + RESUMPTION_TTL_MS, p.id,
     );
     if (p.status === "joined") this.coalescer.note(p.id, true);
     if (p.status === "waiting") this.toModerators({ message: "left_waiting_room", id: p.id });
@@ -606,7 +651,10 @@ export class OpenTalkSignaling {
         if (r.id === item.id) continue;
         const kind = item.kindFor(r.id);
         if (kind === null) continue;
-        const payload = kind === "left" || !subject ? { message: "left", id: item.id } : { message: kind, id: item.id, control: controlState(subject) };
+        const payload =
+          kind === "left" || !subject
+            ? { message: "left", id: item.id, reason: subject?.leftReason ?? "quit" }
+            : { message: kind, id: item.id, control: controlState(subject) };
         this.send(r.id, "control", payload);
       }
     }

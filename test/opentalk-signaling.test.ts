@@ -61,6 +61,69 @@ describe("POST /v1/rooms/{room_id}/start", () => {
   });
 });
 
+describe("moderator tools", () => {
+  it("resets raised hands, renames guests, and sends participants to the waiting room", async () => {
+    const owner = await signIn("toolhost", { displayName: "Tess Host" });
+    const bob = await signIn("toolbob");
+    const room = await createRoom(owner);
+    await addMember(owner, room.id, bob);
+    const code = await createInvite(owner, room.id);
+    const o = await SignalingClient.connect((await start(owner, room.id)).body.ticket);
+    const b = await SignalingClient.connect((await start(bob, room.id)).body.ticket);
+    const g = await SignalingClient.connect((await startInvited(room.id, { invite_code: code })).body.ticket);
+    try {
+      o.send("control", { action: "join", display_name: "Tess" });
+      const ownerId = (await o.next("control", "join_success")).payload.id as string;
+      b.send("control", { action: "join", display_name: "Bob" });
+      const bobId = (await b.next("control", "join_success")).payload.id as string;
+      g.send("control", { action: "join", display_name: "Guest" });
+      const guestId = (await g.next("control", "join_success")).payload.id as string;
+
+      // Hands: raised, then reset by the moderator; the owner of the hand is told who did it.
+      b.send("control", { action: "raise_hand" });
+      await o.next("control", "update", (f) => f.payload.id === bobId && f.payload.control.hand_is_up === true);
+      o.send("moderation", { action: "reset_raised_hands", target: [] });
+      o.send("moderation", { action: "reset_raised_hands" });
+      expect((await b.next("moderation", "raised_hand_reset_by_moderator")).payload).toEqual({ message: "raised_hand_reset_by_moderator", issued_by: ownerId });
+      await o.next("control", "update", (f) => f.payload.id === bobId && f.payload.control.hand_is_up === false);
+
+      // Names: only guests and phone participants, 1 to 100 characters, moderators only.
+      o.send("moderation", { action: "change_display_name", target: bobId, new_name: "Robert" });
+      expect((await o.next("moderation", "error")).payload.error).toBe("cannot_change_name_of_registered_users");
+      o.send("moderation", { action: "change_display_name", target: guestId, new_name: "   " });
+      expect((await o.next("moderation", "error")).payload.error).toBe("invalid_display_name");
+      b.send("moderation", { action: "change_display_name", target: guestId, new_name: "Hijack" });
+      expect((await b.next("moderation", "error")).payload.error).toBe("permission_denied");
+      o.send("moderation", { action: "change_display_name", target: guestId, new_name: "Gina" });
+      const changed = { message: "display_name_changed", target: guestId, issued_by: ownerId, old_name: "Guest", new_name: "Gina" };
+      for (const c of [o, b, g]) expect((await c.next("moderation", "display_name_changed")).payload).toEqual(changed);
+      expect((await b.next("control", "update", (f) => f.payload.id === guestId)).payload.control.display_name).toBe("Gina");
+
+      // The room owner cannot be sent away, even by another moderator.
+      o.send("control", { action: "grant_moderator_role", target: bobId });
+      await b.next("control", "role_updated");
+      b.send("moderation", { action: "send_to_waiting_room", target: ownerId });
+      expect((await b.next("moderation", "error")).payload.error).toBe("cannot_send_room_owner_to_waiting_room");
+
+      // The guest goes to the waiting room: the socket stays, the others see them leave for it.
+      o.send("moderation", { action: "send_to_waiting_room", target: guestId });
+      await g.next("moderation", "sent_to_waiting_room");
+      expect((await o.next("control", "left")).payload).toEqual({ message: "left", id: guestId, reason: "sent_to_waiting_room" });
+      const waiting = (await o.next("moderation", "joined_waiting_room")).payload;
+      expect(waiting).toMatchObject({ id: guestId, control: { display_name: "Gina" } });
+      // Back in only when accepted again.
+      g.send("control", { action: "enter_room" });
+      expect((await g.next("control", "error")).payload.error).toBe("not_accepted_or_not_in_waiting_room");
+      o.send("moderation", { action: "accept", target: guestId });
+      await g.next("moderation", "accepted");
+      g.send("control", { action: "enter_room" });
+      expect((await g.next("control", "join_success")).payload.id).toBe(guestId);
+    } finally {
+      for (const c of [o, b, g]) c.close();
+    }
+  });
+});
+
 describe("join_success in an event's room", () => {
   it("carries event_info {id, room_id, title, is_adhoc} and room_info without a password", async () => {
     const owner = await signIn("evhost", { displayName: "Eve Host" });

@@ -31,6 +31,10 @@ export const ModerationCommand = z.discriminatedUnion("action", [
   z.object({ action: z.literal("disable_waiting_room") }),
   z.object({ action: z.literal("enable_raise_hands") }),
   z.object({ action: z.literal("disable_raise_hands") }),
+  // No target: every raised hand; one id or a list (empty: valid, resets nothing).
+  z.object({ action: z.literal("reset_raised_hands"), target: z.union([Target, z.array(Target).max(1000)]).optional() }),
+  z.object({ action: z.literal("change_display_name"), target: Target, new_name: z.string().max(1024) }),
+  z.object({ action: z.literal("send_to_waiting_room"), target: Target }),
 ]);
 export type ModerationCommand = z.infer<typeof ModerationCommand>;
 
@@ -48,7 +52,12 @@ export type ControlError =
   | "nothing_to_do";
 
 /** Moderation error codes (reference §5.5, the later `permission_denied` instead of silence). */
-export type ModerationError = "cannot_ban_guest" | "permission_denied";
+export type ModerationError =
+  | "cannot_ban_guest"
+  | "permission_denied"
+  | "cannot_change_name_of_registered_users"
+  | "invalid_display_name"
+  | "cannot_send_room_owner_to_waiting_room";
 
 export type Role = "guest" | "user" | "moderator";
 export type ParticipationKind = "user" | "guest" | "sip";

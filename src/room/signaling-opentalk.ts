@@ -551,6 +551,60 @@ export class OpenTalkSignaling {
         this.send(target.id, "moderation", { message: "accepted" });
         return;
       }
+      case "reset_raised_hands": {
+        const only = command.target === undefined ? null : new Set([command.target].flat());
+        const raised = this.all("joined").filter((p) => p.handUp && (only === null || only.has(p.id)));
+        const now = iso();
+        for (const p of raised) {
+          this.sql.exec("UPDATE ot_participants SET hand_up = 0, hand_updated_at = ? WHERE id = ?", now, p.id);
+          this.coalescer.note(p.id, true);
+          this.send(p.id, "moderation", { message: "raised_hand_reset_by_moderator", issued_by: self.id });
+        }
+        return;
+      }
+      case "change_display_name": {
+        const target = this.participant(command.target);
+        if (!target || (target.status !== "joined" && target.status !== "waiting")) {
+          this.controlError(ws, "nothing_to_do");
+          return;
+        }
+        // Registered users keep the name of their account; guests and phone participants may be renamed.
+        if (target.kind === "user") {
+          this.moderationError(ws, "cannot_change_name_of_registered_users");
+          return;
+        }
+        const name = normalizeDisplayName(command.new_name);
+        if (name === null) {
+          this.moderationError(ws, "invalid_display_name");
+          return;
+        }
+        this.sql.exec("UPDATE ot_participants SET display_name = ? WHERE id = ?", name, target.id);
+        if (target.status === "joined") this.coalescer.note(target.id, true);
+        this.broadcast("moderation", { message: "display_name_changed", target: target.id, issued_by: self.id, old_name: target.displayName, new_name: name }, ["joined"]);
+        return;
+      }
+      case "send_to_waiting_room": {
+        const target = this.participant(command.target);
+        if (!target || target.id === self.id || target.status !== "joined") {
+          this.controlError(ws, "nothing_to_do");
+          return;
+        }
+        if (target.isOwner) {
+          this.moderationError(ws, "cannot_send_room_owner_to_waiting_room");
+          return;
+        }
+        // The socket stays open; the participant is as if they had just joined the waiting room.
+        const now = iso();
+        this.sql.exec(
+          "UPDATE ot_participants SET status = 'waiting', accepted = 0, hand_up = 0, hand_updated_at = ?, joined_at = ?, left_reason = 'sent_to_waiting_room' WHERE id = ?",
+          now, now, target.id,
+        );
+        this.coalescer.note(target.id, true);
+        this.send(target.id, "moderation", { message: "sent_to_waiting_room" });
+        const waiting = this.participant(target.id) as Participant;
+        this.toModerators({ message: "joined_waiting_room", id: waiting.id, control: controlState(waiting) });
+        return;
+      }
       case "kick":
       case "ban": {
         const target = this.participant(command.target);

@@ -99,9 +99,16 @@ describe("moderator tools", () => {
       for (const c of [o, b, g]) expect((await c.next("moderation", "display_name_changed")).payload).toEqual(changed);
       expect((await b.next("control", "update", (f) => f.payload.id === guestId)).payload.control.display_name).toBe("Gina");
 
-      // The room owner cannot be sent away, even by another moderator.
+      // Granting and revoking tell the target (role_updated) and the moderator who did it.
+      o.send("control", { action: "grant_moderator_role", target: bobId });
+      expect((await b.next("control", "role_updated")).payload).toEqual({ message: "role_updated", new_role: "moderator" });
+      expect((await o.next("control", "moderator_role_granted")).payload).toEqual({ message: "moderator_role_granted", target: bobId });
+      o.send("control", { action: "revoke_moderator_role", target: bobId });
+      expect((await b.next("control", "role_updated")).payload.new_role).toBe("user");
+      expect((await o.next("control", "moderator_role_revoked")).payload).toEqual({ message: "moderator_role_revoked", target: bobId });
       o.send("control", { action: "grant_moderator_role", target: bobId });
       await b.next("control", "role_updated");
+      // The room owner cannot be sent away, even by another moderator.
       b.send("moderation", { action: "send_to_waiting_room", target: ownerId });
       expect((await b.next("moderation", "error")).payload.error).toBe("cannot_send_room_owner_to_waiting_room");
 

@@ -432,6 +432,8 @@ export class OpenTalkSignaling {
         }
         this.sql.exec("UPDATE ot_participants SET role = ? WHERE id = ?", next, target.id);
         this.send(target.id, "control", { message: "role_updated", new_role: next });
+        // The moderator who did it is told too (reference control docs).
+        ws.send(frame("control", { message: grant ? "moderator_role_granted" : "moderator_role_revoked", target: target.id }));
         this.coalescer.note(target.id, true);
         return;
       }

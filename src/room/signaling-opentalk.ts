@@ -7,26 +7,28 @@
  * small attachment per socket (`{p: participant id, seen: ms}`), so nothing is lost when the object
  * is evicted while its sockets hibernate: the socket map is rebuilt from `ctx.getWebSockets()`.
  * The waiting room is the room's lobby state (`meta.lobbyState`), shared with the Talk dialect.
+ * The participant store and frame sending are in signaling-meeting.ts, the `moderation` commands in
+ * signaling-moderation.ts; this module holds the protocol's flow (tickets, sockets, join, leave,
+ * announcements).
  */
-import type { TariffResource } from "../db/tariffs";
 import { ALNUM, randomString, sha256Hex, verifyPassword } from "../lib/crypto";
 import { Coalescer } from "./coalescer";
 import { fail, ok, type Outcome } from "./outcome";
 import { isModeratorType } from "./permissions";
 import {
   ControlCommand,
-  type ControlError,
-  type ControlState,
   Envelope,
   frame,
   ModerationCommand,
-  type ModerationError,
   normalizeDisplayName,
-  type ParticipationKind,
   type Role,
   SIGNALING_PROTOCOL,
 } from "./signaling-frames";
+import { controlState, ENTRANT_HEADER, iso, type LeftReason, Meeting, type Participant, participantFromRow, type SignalingStart, type TicketEntrant } from "./signaling-meeting";
+import { moderate, type ModerationDeps } from "./signaling-moderation";
 import type { RoomMeta } from "./types";
+
+export { type CreatorInfo, ENTRANT_HEADER, type EventInfo, type LeftReason, type SignalingStart, type TicketEntrant } from "./signaling-meeting";
 
 /** A dropped participant may resume (same id, waiting-room pass kept) for this long. */
 export const RESUMPTION_TTL_MS = 120_000;
@@ -39,48 +41,6 @@ export const COALESCE_THRESHOLD = 25;
 export const COALESCE_WINDOW_MS = 250;
 
 /** What the Worker asks for when it issues a ticket (POST /start, /start_invited, call-in). */
-export interface SignalingStart {
-  kind: ParticipationKind;
-  userUuid: string | null;
-  displayName: string;
-  avatarUrl: string | null;
-  /** The Tariff resource of the room (its creator's), shown in join_success. */
-  tariff: TariffResource;
-  /** Guests must give the room password; registered users and call-in are authorised otherwise. */
-  checkPassword: boolean;
-  password?: string;
-  resumption?: string;
-  breakoutRoom?: string;
-  /** The room's creator as join_success `room_info.created_by` shows them. */
-  creator: CreatorInfo;
-  /** The event the room belongs to (join_success `event_info`), or null for a plain room. */
-  eventInfo: EventInfo | null;
-}
-
-export interface CreatorInfo {
-  title: string;
-  firstname: string;
-  lastname: string;
-  display_name: string;
-  avatar_url: string;
-}
-
-export interface EventInfo {
-  id: string;
-  room_id: string;
-  title: string;
-  is_adhoc: boolean;
-}
-
-/** Why a participant left, as `left.reason` tells the others. */
-export type LeftReason = "quit" | "timeout" | "sent_to_waiting_room";
-
-/** Carried by the ticket from the Worker to `accept`. */
-export interface TicketEntrant {
-  participantId: string;
-}
-
-/** What room.ts provides to this module. */
 export interface SignalingHost {
   readonly ctx: DurableObjectState;
   meta(): RoomMeta | null;
@@ -93,88 +53,29 @@ export interface SignalingHost {
   roomPassword(): Promise<string | null>;
 }
 
-type Status = "new" | "waiting" | "joined" | "left";
-
-interface Participant {
-  id: string;
-  kind: ParticipationKind;
-  userUuid: string | null;
-  displayName: string;
-  avatarUrl: string | null;
-  role: Role;
-  isOwner: boolean;
-  status: Status;
-  accepted: boolean;
-  connected: boolean;
-  handUp: boolean;
-  handUpdatedAt: string;
-  joinedAt: string;
-  leftAt: string | null;
-  leftReason: LeftReason | null;
-  tariff: string;
-  /** From the ticket: what join_success shows about the room and its event. */
-  context: { creator: CreatorInfo; eventInfo: EventInfo | null };
-}
-
-const NO_CREATOR: CreatorInfo = { title: "", firstname: "", lastname: "", display_name: "", avatar_url: "" };
-
-function contextFromRow(text: string): Participant["context"] {
-  try {
-    const parsed = JSON.parse(text) as Partial<Participant["context"]>;
-    return { creator: parsed.creator ?? NO_CREATOR, eventInfo: parsed.eventInfo ?? null };
-  } catch {
-    return { creator: NO_CREATOR, eventInfo: null };
-  }
-}
-
+/** What each hibernatable socket carries: its participant and when it was last heard from. */
 interface Attachment {
   p: string;
   seen: number;
-}
-
-const iso = (ms = Date.now()) => new Date(ms).toISOString();
-
-function participantFromRow(r: Record<string, SqlStorageValue>): Participant {
-  return {
-    id: r.id as string,
-    kind: r.kind as ParticipationKind,
-    userUuid: (r.user_uuid as string | null) ?? null,
-    displayName: r.display_name as string,
-    avatarUrl: (r.avatar_url as string | null) ?? null,
-    role: r.role as Role,
-    isOwner: r.is_owner === 1,
-    status: r.status as Status,
-    accepted: r.accepted === 1,
-    connected: r.connected === 1,
-    handUp: r.hand_up === 1,
-    handUpdatedAt: r.hand_updated_at as string,
-    joinedAt: r.joined_at as string,
-    leftAt: (r.left_at as string | null) ?? null,
-    leftReason: (r.left_reason as LeftReason | null) ?? null,
-    tariff: r.tariff as string,
-    context: contextFromRow((r.context as string | null) ?? "{}"),
-  };
-}
-
-function controlState(p: Participant): ControlState {
-  return {
-    display_name: p.displayName,
-    role: p.role,
-    ...(p.avatarUrl ? { avatar_url: p.avatarUrl } : {}),
-    participation_kind: p.kind,
-    hand_is_up: p.handUp,
-    joined_at: p.joinedAt,
-    left_at: p.leftAt,
-    hand_updated_at: p.handUpdatedAt,
-    is_room_owner: p.isOwner,
-  };
 }
 
 export class OpenTalkSignaling {
   private readonly coalescer = new Coalescer();
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(private readonly host: SignalingHost) {}
+  private readonly meeting: Meeting;
+  private readonly moderationDeps: ModerationDeps;
+
+  constructor(private readonly host: SignalingHost) {
+    this.meeting = new Meeting(host.ctx);
+    this.moderationDeps = {
+      meeting: this.meeting,
+      coalescer: this.coalescer,
+      setLobbyState: (state) => host.setLobbyState(state),
+      waitingRoomChanged: (enabled) => this.waitingRoomChanged(enabled),
+      disconnect: (id, closing) => this.disconnect(id, closing),
+    };
+  }
 
   private get sql(): SqlStorage {
     return this.host.ctx.storage.sql;
@@ -193,7 +94,7 @@ export class OpenTalkSignaling {
     if (start.checkPassword && meta.passwordHash !== null && !(await verifyPassword(start.password ?? "", meta.passwordHash))) {
       return fail(401, "wrong_room_password");
     }
-    if (start.userUuid && this.isBanned(start.userUuid)) return fail(403, "banned_from_room");
+    if (start.userUuid && this.meeting.isBanned(start.userUuid)) return fail(403, "banned_from_room");
     // EdgeTalk runs no breakout rooms, so any breakout id is refused as the reference does then.
     if (start.breakoutRoom !== undefined) return fail(400, "no_breakout_rooms");
     const now = Date.now();
@@ -247,7 +148,7 @@ export class OpenTalkSignaling {
     } catch {
       return jsonError(400, "bad_request", "Missing entrant");
     }
-    const participant = this.participant(entrant.participantId);
+    const participant = this.meeting.participant(entrant.participantId);
     if (!participant || !this.host.meta()) return jsonError(401, "invalid_ticket", "Invalid or expired ticket");
     if (participant.connected) return jsonError(400, "session_running", "the session of the given resumption token is still running");
     const { 0: client, 1: server } = new WebSocketPair();
@@ -260,7 +161,7 @@ export class OpenTalkSignaling {
 
   async message(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
     const att = ws.deserializeAttachment() as Attachment | null;
-    const self = att ? this.participant(att.p) : null;
+    const self = att ? this.meeting.participant(att.p) : null;
     if (!att || !self?.connected) {
       ws.close(1000, "unknown participant");
       return;
@@ -272,12 +173,12 @@ export class OpenTalkSignaling {
     try {
       json = JSON.parse(typeof data === "string" ? data : new TextDecoder().decode(data));
     } catch {
-      this.controlError(ws, "invalid_json");
+      this.meeting.controlError(ws, "invalid_json");
       return;
     }
     const envelope = Envelope.safeParse(json);
     if (!envelope.success) {
-      this.controlError(ws, "invalid_json");
+      this.meeting.controlError(ws, "invalid_json");
       return;
     }
     const { namespace, payload } = envelope.data;
@@ -288,28 +189,28 @@ export class OpenTalkSignaling {
     if (namespace === "control") {
       const command = ControlCommand.safeParse(payload);
       if (!command.success) {
-        this.controlError(ws, "invalid_json");
+        this.meeting.controlError(ws, "invalid_json");
         return;
       }
       await this.control(ws, self, command.data);
     } else if (namespace === "moderation") {
       if (self.status !== "joined") {
-        this.controlError(ws, "not_yet_joined");
+        this.meeting.controlError(ws, "not_yet_joined");
         return;
       }
       const command = ModerationCommand.safeParse(payload);
       if (!command.success) {
-        this.controlError(ws, "invalid_json");
+        this.meeting.controlError(ws, "invalid_json");
         return;
       }
       if (self.role !== "moderator") {
-        this.moderationError(ws, "permission_denied");
+        this.meeting.moderationError(ws, "permission_denied");
         return;
       }
-      await this.moderation(ws, self, command.data);
+      await moderate(this.moderationDeps, ws, self, command.data);
     } else {
       // Before the join only control and echo exist; afterwards an unknown module is named.
-      this.controlError(ws, self.status === "joined" ? "invalid_namespace" : "not_yet_joined");
+      this.meeting.controlError(ws, self.status === "joined" ? "invalid_namespace" : "not_yet_joined");
       return;
     }
     this.announce();
@@ -361,7 +262,7 @@ export class OpenTalkSignaling {
 
   /** The waiting room changed through REST (PATCH room) or the Talk lobby: tell everyone. */
   waitingRoomChanged(enabled: boolean): void {
-    this.broadcast("moderation", { message: enabled ? "waiting_room_enabled" : "waiting_room_disabled" }, ["joined", "waiting"]);
+    this.meeting.broadcast("moderation", { message: enabled ? "waiting_room_enabled" : "waiting_room_disabled" }, ["joined", "waiting"]);
   }
 
   /** The room is being deleted: `room_deleted` to everyone, then the sockets close. */
@@ -385,19 +286,19 @@ export class OpenTalkSignaling {
         return this.join(ws, self, command.display_name);
       case "enter_room":
         if (self.status !== "waiting" || !self.accepted) {
-          this.controlError(ws, "not_accepted_or_not_in_waiting_room");
+          this.meeting.controlError(ws, "not_accepted_or_not_in_waiting_room");
           return;
         }
         return this.enter(ws, self, true);
       case "raise_hand":
       case "lower_hand": {
         if (self.status !== "joined") {
-          this.controlError(ws, "not_yet_joined");
+          this.meeting.controlError(ws, "not_yet_joined");
           return;
         }
         const up = command.action === "raise_hand";
-        if (up && this.setting("raise_hands_disabled") === "1") {
-          this.controlError(ws, "raise_hands_disabled");
+        if (up && this.meeting.setting("raise_hands_disabled") === "1") {
+          this.meeting.controlError(ws, "raise_hands_disabled");
           return;
         }
         this.sql.exec("UPDATE ot_participants SET hand_up = ?, hand_updated_at = ? WHERE id = ?", up ? 1 : 0, iso(), self.id);
@@ -408,30 +309,30 @@ export class OpenTalkSignaling {
       case "grant_moderator_role":
       case "revoke_moderator_role": {
         if (self.status !== "joined") {
-          this.controlError(ws, "not_yet_joined");
+          this.meeting.controlError(ws, "not_yet_joined");
           return;
         }
         if (self.role !== "moderator") {
-          this.controlError(ws, "insufficient_permissions");
+          this.meeting.controlError(ws, "insufficient_permissions");
           return;
         }
-        const target = this.participant(command.target);
+        const target = this.meeting.participant(command.target);
         if (target?.status !== "joined") {
-          this.controlError(ws, "nothing_to_do");
+          this.meeting.controlError(ws, "nothing_to_do");
           return;
         }
         if (target.isOwner) {
-          this.controlError(ws, "target_is_room_owner");
+          this.meeting.controlError(ws, "target_is_room_owner");
           return;
         }
         const grant = command.action === "grant_moderator_role";
         const next: Role = grant ? "moderator" : target.kind === "user" ? "user" : "guest";
         if (target.role === next) {
-          this.controlError(ws, "nothing_to_do");
+          this.meeting.controlError(ws, "nothing_to_do");
           return;
         }
         this.sql.exec("UPDATE ot_participants SET role = ? WHERE id = ?", next, target.id);
-        this.send(target.id, "control", { message: "role_updated", new_role: next });
+        this.meeting.send(target.id, "control", { message: "role_updated", new_role: next });
         // The moderator who did it is told too (reference control docs).
         ws.send(frame("control", { message: grant ? "moderator_role_granted" : "moderator_role_revoked", target: target.id }));
         this.coalescer.note(target.id, true);
@@ -442,21 +343,21 @@ export class OpenTalkSignaling {
 
   private async join(ws: WebSocket, self: Participant, requested: string | undefined): Promise<void> {
     if (self.status === "waiting" || self.status === "joined") {
-      this.controlError(ws, "already_joined");
+      this.meeting.controlError(ws, "already_joined");
       return;
     }
     const name = normalizeDisplayName(requested ?? self.displayName);
     if (name === null) {
-      this.controlError(ws, "invalid_username");
+      this.meeting.controlError(ws, "invalid_username");
       return;
     }
     this.sql.exec("UPDATE ot_participants SET display_name = ? WHERE id = ?", name, self.id);
     const me = { ...self, displayName: name };
 
     const limit = (JSON.parse(self.tariff) as { quotas?: Record<string, number> }).quotas?.room_participant_limit;
-    if (limit !== undefined && this.count("joined") >= limit) {
+    if (limit !== undefined && this.meeting.count("joined") >= limit) {
       // A moderator who would be the only one present may always enter.
-      const aloneAsModerator = me.role === "moderator" && this.countModerators() === 0;
+      const aloneAsModerator = me.role === "moderator" && this.meeting.countModerators() === 0;
       if (!aloneAsModerator) {
         ws.send(frame("control", { message: "join_blocked", reason: "participant_limit_reached" }));
         return;
@@ -467,8 +368,8 @@ export class OpenTalkSignaling {
       const now = iso();
       this.sql.exec("UPDATE ot_participants SET status = 'waiting', joined_at = ?, hand_updated_at = ? WHERE id = ?", now, now, me.id);
       ws.send(frame("moderation", { message: "in_waiting_room" }));
-      const waiting = this.participant(me.id) as Participant;
-      this.toModerators({ message: "joined_waiting_room", id: me.id, control: controlState(waiting) });
+      const waiting = this.meeting.participant(me.id) as Participant;
+      this.meeting.toModerators({ message: "joined_waiting_room", id: me.id, control: controlState(waiting) });
       return;
     }
     await this.enter(ws, me, false);
@@ -482,8 +383,8 @@ export class OpenTalkSignaling {
       "UPDATE ot_participants SET status = 'joined', accepted = 1, joined_at = ?, left_at = NULL, hand_up = 0, hand_updated_at = ? WHERE id = ?",
       now, now, self.id,
     );
-    const me = this.participant(self.id) as Participant;
-    const others = this.all("joined").filter((p) => p.id !== me.id);
+    const me = this.meeting.participant(self.id) as Participant;
+    const others = this.meeting.all("joined").filter((p) => p.id !== me.id);
     const meta = this.host.meta();
     const moderator = me.role === "moderator";
     ws.send(
@@ -499,11 +400,11 @@ export class OpenTalkSignaling {
         event_info: me.context.eventInfo,
         room_info: { id: meta?.id ?? "", ...(password !== null ? { password } : {}), created_by: me.context.creator },
         moderation: {
-          raise_hands_enabled: this.setting("raise_hands_disabled") !== "1",
+          raise_hands_enabled: this.meeting.setting("raise_hands_disabled") !== "1",
           ...(moderator
             ? {
                 waiting_room_enabled: meta?.lobbyState === 1,
-                waiting_room_participants: this.all("waiting").map((p) => ({
+                waiting_room_participants: this.meeting.all("waiting").map((p) => ({
                   id: p.id,
                   control: controlState(p),
                   waiting_room_state: p.accepted ? "accepted" : "waiting",
@@ -514,143 +415,8 @@ export class OpenTalkSignaling {
       }),
     );
     this.coalescer.snapshot(me.id);
-    if (fromWaitingRoom) this.toModerators({ message: "left_waiting_room", id: me.id }, me.id);
+    if (fromWaitingRoom) this.meeting.toModerators({ message: "left_waiting_room", id: me.id }, me.id);
     this.coalescer.note(me.id, false);
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // moderation
-
-  private async moderation(ws: WebSocket, self: Participant, command: ModerationCommand): Promise<void> {
-    switch (command.action) {
-      case "enable_waiting_room":
-      case "disable_waiting_room": {
-        const enabled = command.action === "enable_waiting_room";
-        await this.host.setLobbyState(enabled ? 1 : 0);
-        this.waitingRoomChanged(enabled);
-        return;
-      }
-      case "enable_raise_hands":
-      case "disable_raise_hands": {
-        const enabled = command.action === "enable_raise_hands";
-        this.sql.exec("INSERT OR REPLACE INTO ot_settings (key, value) VALUES ('raise_hands_disabled', ?)", enabled ? "0" : "1");
-        if (!enabled) {
-          // Raised hands are lowered when raising is disabled (reference moderation docs).
-          const raised = this.all("joined").filter((p) => p.handUp);
-          this.sql.exec("UPDATE ot_participants SET hand_up = 0, hand_updated_at = ? WHERE hand_up = 1", iso());
-          for (const p of raised) this.coalescer.note(p.id, true);
-        }
-        this.broadcast("moderation", { message: enabled ? "raise_hands_enabled" : "raise_hands_disabled", issued_by: self.id }, ["joined"]);
-        return;
-      }
-      case "accept": {
-        const target = this.participant(command.target);
-        if (target?.status !== "waiting" || target.accepted) {
-          this.controlError(ws, "nothing_to_do");
-          return;
-        }
-        this.sql.exec("UPDATE ot_participants SET accepted = 1 WHERE id = ?", target.id);
-        this.send(target.id, "moderation", { message: "accepted" });
-        return;
-      }
-      case "reset_raised_hands": {
-        const only = command.target === undefined ? null : new Set([command.target].flat());
-        const raised = this.all("joined").filter((p) => p.handUp && (only === null || only.has(p.id)));
-        const now = iso();
-        for (const p of raised) {
-          this.sql.exec("UPDATE ot_participants SET hand_up = 0, hand_updated_at = ? WHERE id = ?", now, p.id);
-          this.coalescer.note(p.id, true);
-          this.send(p.id, "moderation", { message: "raised_hand_reset_by_moderator", issued_by: self.id });
-        }
-        return;
-      }
-      case "change_display_name": {
-        const target = this.participant(command.target);
-        if (!target || (target.status !== "joined" && target.status !== "waiting")) {
-          this.controlError(ws, "nothing_to_do");
-          return;
-        }
-        // Registered users keep the name of their account; guests and phone participants may be renamed.
-        if (target.kind === "user") {
-          this.moderationError(ws, "cannot_change_name_of_registered_users");
-          return;
-        }
-        const name = normalizeDisplayName(command.new_name);
-        if (name === null) {
-          this.moderationError(ws, "invalid_display_name");
-          return;
-        }
-        this.sql.exec("UPDATE ot_participants SET display_name = ? WHERE id = ?", name, target.id);
-        if (target.status === "joined") this.coalescer.note(target.id, true);
-        this.broadcast("moderation", { message: "display_name_changed", target: target.id, issued_by: self.id, old_name: target.displayName, new_name: name }, ["joined"]);
-        return;
-      }
-      case "send_to_waiting_room": {
-        const target = this.participant(command.target);
-        if (!target || target.id === self.id || target.status !== "joined") {
-          this.controlError(ws, "nothing_to_do");
-          return;
-        }
-        if (target.isOwner) {
-          this.moderationError(ws, "cannot_send_room_owner_to_waiting_room");
-          return;
-        }
-        // The socket stays open; the participant is as if they had just joined the waiting room.
-        const now = iso();
-        this.sql.exec(
-          "UPDATE ot_participants SET status = 'waiting', accepted = 0, hand_up = 0, hand_updated_at = ?, joined_at = ?, left_reason = 'sent_to_waiting_room' WHERE id = ?",
-          now, now, target.id,
-        );
-        this.coalescer.note(target.id, true);
-        this.send(target.id, "moderation", { message: "sent_to_waiting_room" });
-        const waiting = this.participant(target.id) as Participant;
-        this.toModerators({ message: "joined_waiting_room", id: waiting.id, control: controlState(waiting) });
-        return;
-      }
-      case "kick":
-      case "ban": {
-        const target = this.participant(command.target);
-        if (!target || target.id === self.id || (target.status !== "joined" && target.status !== "waiting")) {
-          this.controlError(ws, "nothing_to_do");
-          return;
-        }
-        if (target.isOwner) {
-          this.controlError(ws, "target_is_room_owner");
-          return;
-        }
-        if (command.action === "ban") {
-          if (target.kind !== "user" || !target.userUuid) {
-            this.moderationError(ws, "cannot_ban_guest");
-            return;
-          }
-          this.sql.exec("INSERT OR IGNORE INTO ot_bans (user_uuid) VALUES (?)", target.userUuid);
-        }
-        this.remove(target, command.action === "ban" ? "banned" : "kicked");
-        return;
-      }
-    }
-  }
-
-  /** Kick or ban: the message, the socket closed, the participant gone for good (no resumption). */
-  private remove(target: Participant, message: "kicked" | "banned"): void {
-    const sockets = this.host.ctx.getWebSockets(target.id);
-    for (const s of sockets) {
-      try {
-        s.send(frame("moderation", { message }));
-      } catch {
-        // gone already
-      }
-    }
-    this.disconnect(target.id, null);
-    // A kicked participant may come back with a new ticket, through the waiting room again.
-    this.sql.exec("DELETE FROM ot_participants WHERE id = ?", target.id);
-    for (const s of sockets) {
-      try {
-        s.close(1000, message);
-      } catch {
-        // gone already
-      }
-    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -658,7 +424,7 @@ export class OpenTalkSignaling {
 
   /** Marks a participant as gone (idempotent). `closing` is the socket going away, if known. */
   private disconnect(participantId: string, closing: WebSocket | null, reason: LeftReason = "quit"): void {
-    const p = this.participant(participantId);
+    const p = this.meeting.participant(participantId);
     if (!p?.connected) return;
     // Another socket of the same participant cannot exist (accept refuses it), but be exact.
     const still = this.host.ctx.getWebSockets(participantId).filter((s) => s !== closing && s.readyState === WebSocket.OPEN);
@@ -668,7 +434,7 @@ export class OpenTalkSignaling {
       iso(), reason, Date.now() + RESUMPTION_TTL_MS, p.id,
     );
     if (p.status === "joined") this.coalescer.note(p.id, true);
-    if (p.status === "waiting") this.toModerators({ message: "left_waiting_room", id: p.id });
+    if (p.status === "waiting") this.meeting.toModerators({ message: "left_waiting_room", id: p.id });
     // The last one out ends the session: bans and moderation switches are discarded (§5.8).
     // Waiting participants are never stranded by a moderator leaving: the waiting list stays
     // in storage and the next moderator to join receives it in join_success.
@@ -688,7 +454,7 @@ export class OpenTalkSignaling {
    */
   private announce(immediately = false): void {
     if (this.coalescer.size === 0) return;
-    if (!immediately && this.count("joined") >= COALESCE_THRESHOLD) {
+    if (!immediately && this.meeting.count("joined") >= COALESCE_THRESHOLD) {
       this.flushTimer ??= setTimeout(() => {
         this.flushTimer = null;
         this.flush();
@@ -699,10 +465,10 @@ export class OpenTalkSignaling {
   }
 
   private flush(): void {
-    const drained = this.coalescer.drain((id) => this.participant(id)?.status === "joined");
-    const recipients = this.all("joined");
+    const drained = this.coalescer.drain((id) => this.meeting.participant(id)?.status === "joined");
+    const recipients = this.meeting.all("joined");
     for (const item of drained) {
-      const subject = this.participant(item.id);
+      const subject = this.meeting.participant(item.id);
       for (const r of recipients) {
         if (r.id === item.id) continue;
         const kind = item.kindFor(r.id);
@@ -711,73 +477,13 @@ export class OpenTalkSignaling {
           kind === "left" || !subject
             ? { message: "left", id: item.id, reason: subject?.leftReason ?? "quit" }
             : { message: kind, id: item.id, control: controlState(subject) };
-        this.send(r.id, "control", payload);
+        this.meeting.send(r.id, "control", payload);
       }
     }
   }
 
-  // -------------------------------------------------------------------------------------------
-  // Helpers
-
-  private participant(id: string): Participant | null {
-    const row = this.sql.exec("SELECT * FROM ot_participants WHERE id = ?", id).toArray()[0];
-    return row ? participantFromRow(row) : null;
-  }
-
-  private all(status: Status): Participant[] {
-    return this.sql.exec("SELECT * FROM ot_participants WHERE status = ? AND connected = 1 ORDER BY joined_at, id", status).toArray().map(participantFromRow);
-  }
-
-  private count(status: Status): number {
-    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM ot_participants WHERE status = ? AND connected = 1", status).one().n;
-  }
-
-  private countModerators(): number {
-    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM ot_participants WHERE status = 'joined' AND connected = 1 AND role = 'moderator'").one().n;
-  }
-
-  private isBanned(userUuid: string): boolean {
-    return this.sql.exec("SELECT 1 FROM ot_bans WHERE user_uuid = ?", userUuid).toArray().length > 0;
-  }
-
-  private setting(key: string): string | null {
-    const row = this.sql.exec("SELECT value FROM ot_settings WHERE key = ?", key).toArray()[0];
-    return row ? (row.value as string) : null;
-  }
-
-  private send(participantId: string, namespace: string, payload: Record<string, unknown>): void {
-    const text = frame(namespace, payload);
-    for (const ws of this.host.ctx.getWebSockets(participantId)) {
-      try {
-        ws.send(text);
-      } catch {
-        // the close handler cleans up
-      }
-    }
-  }
-
-  private broadcast(namespace: string, payload: Record<string, unknown>, statuses: Status[], except?: string): void {
-    for (const status of statuses) {
-      for (const p of this.all(status)) if (p.id !== except) this.send(p.id, namespace, payload);
-    }
-  }
-
-  /** Waiting-room news goes to the moderators in the meeting (reference moderation docs). */
-  private toModerators(payload: Record<string, unknown>, except?: string): void {
-    for (const p of this.all("joined")) if (p.role === "moderator" && p.id !== except) this.send(p.id, "moderation", payload);
-  }
-
-  private controlError(ws: WebSocket, error: ControlError): void {
-    ws.send(frame("control", { message: "error", error }));
-  }
-
-  private moderationError(ws: WebSocket, error: ModerationError): void {
-    ws.send(frame("moderation", { message: "error", error }));
-  }
 }
 
-/** Internal header on the Worker → DO upgrade request naming the redeemed ticket's entrant. */
-export const ENTRANT_HEADER = "X-EdgeTalk-Entrant";
 
 function jsonError(status: number, code: string, message: string): Response {
   return new Response(JSON.stringify({ code, message }), { status, headers: { "Content-Type": "text/json; charset=utf-8" } });

@@ -1,0 +1,201 @@
+/**
+ * The live OpenTalk meeting as stored in the room object: participant rows (`ot_participants`),
+ * bans and moderation switches, and sending frames to participants' sockets. Shared by the
+ * signaling protocol (signaling-opentalk.ts) and its moderation commands (signaling-moderation.ts).
+ */
+import type { TariffResource } from "../db/tariffs";
+import {
+  type ControlError,
+  type ControlState,
+  frame,
+  type ModerationError,
+  type ParticipationKind,
+  type Role,
+} from "./signaling-frames";
+
+export interface SignalingStart {
+  kind: ParticipationKind;
+  userUuid: string | null;
+  displayName: string;
+  avatarUrl: string | null;
+  /** The Tariff resource of the room (its creator's), shown in join_success. */
+  tariff: TariffResource;
+  /** Guests must give the room password; registered users and call-in are authorised otherwise. */
+  checkPassword: boolean;
+  password?: string;
+  resumption?: string;
+  breakoutRoom?: string;
+  /** The room's creator as join_success `room_info.created_by` shows them. */
+  creator: CreatorInfo;
+  /** The event the room belongs to (join_success `event_info`), or null for a plain room. */
+  eventInfo: EventInfo | null;
+}
+
+/** Carried by the ticket from the Worker to `accept`. */
+export interface TicketEntrant {
+  participantId: string;
+}
+
+/** What room.ts provides to this module. */
+
+/** Internal header on the Worker → DO upgrade request naming the redeemed ticket's entrant. */
+export const ENTRANT_HEADER = "X-EdgeTalk-Entrant";
+
+export interface CreatorInfo {
+  title: string;
+  firstname: string;
+  lastname: string;
+  display_name: string;
+  avatar_url: string;
+}
+
+export interface EventInfo {
+  id: string;
+  room_id: string;
+  title: string;
+  is_adhoc: boolean;
+}
+
+/** Why a participant left, as `left.reason` tells the others. */
+export type LeftReason = "quit" | "timeout" | "sent_to_waiting_room";
+
+
+export type Status = "new" | "waiting" | "joined" | "left";
+
+export interface Participant {
+  id: string;
+  kind: ParticipationKind;
+  userUuid: string | null;
+  displayName: string;
+  avatarUrl: string | null;
+  role: Role;
+  isOwner: boolean;
+  status: Status;
+  accepted: boolean;
+  connected: boolean;
+  handUp: boolean;
+  handUpdatedAt: string;
+  joinedAt: string;
+  leftAt: string | null;
+  leftReason: LeftReason | null;
+  tariff: string;
+  /** From the ticket: what join_success shows about the room and its event. */
+  context: { creator: CreatorInfo; eventInfo: EventInfo | null };
+}
+
+const NO_CREATOR: CreatorInfo = { title: "", firstname: "", lastname: "", display_name: "", avatar_url: "" };
+
+function contextFromRow(text: string): Participant["context"] {
+  try {
+    const parsed = JSON.parse(text) as Partial<Participant["context"]>;
+    return { creator: parsed.creator ?? NO_CREATOR, eventInfo: parsed.eventInfo ?? null };
+  } catch {
+    return { creator: NO_CREATOR, eventInfo: null };
+  }
+}
+
+export const iso = (ms = Date.now()) => new Date(ms).toISOString();
+
+export function participantFromRow(r: Record<string, SqlStorageValue>): Participant {
+  return {
+    id: r.id as string,
+    kind: r.kind as ParticipationKind,
+    userUuid: (r.user_uuid as string | null) ?? null,
+    displayName: r.display_name as string,
+    avatarUrl: (r.avatar_url as string | null) ?? null,
+    role: r.role as Role,
+    isOwner: r.is_owner === 1,
+    status: r.status as Status,
+    accepted: r.accepted === 1,
+    connected: r.connected === 1,
+    handUp: r.hand_up === 1,
+    handUpdatedAt: r.hand_updated_at as string,
+    joinedAt: r.joined_at as string,
+    leftAt: (r.left_at as string | null) ?? null,
+    leftReason: (r.left_reason as LeftReason | null) ?? null,
+    tariff: r.tariff as string,
+    context: contextFromRow((r.context as string | null) ?? "{}"),
+  };
+}
+
+export function controlState(p: Participant): ControlState {
+  return {
+    display_name: p.displayName,
+    role: p.role,
+    ...(p.avatarUrl ? { avatar_url: p.avatarUrl } : {}),
+    participation_kind: p.kind,
+    hand_is_up: p.handUp,
+    joined_at: p.joinedAt,
+    left_at: p.leftAt,
+    hand_updated_at: p.handUpdatedAt,
+    is_room_owner: p.isOwner,
+  };
+}
+
+export class Meeting {
+  constructor(private readonly ctx: DurableObjectState) {}
+
+  get sql(): SqlStorage {
+    return this.ctx.storage.sql;
+  }
+
+  sockets(participantId?: string): WebSocket[] {
+    return this.ctx.getWebSockets(participantId);
+  }
+
+  participant(id: string): Participant | null {
+    const row = this.sql.exec("SELECT * FROM ot_participants WHERE id = ?", id).toArray()[0];
+    return row ? participantFromRow(row) : null;
+  }
+
+  all(status: Status): Participant[] {
+    return this.sql.exec("SELECT * FROM ot_participants WHERE status = ? AND connected = 1 ORDER BY joined_at, id", status).toArray().map(participantFromRow);
+  }
+
+  count(status: Status): number {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM ot_participants WHERE status = ? AND connected = 1", status).one().n;
+  }
+
+  countModerators(): number {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM ot_participants WHERE status = 'joined' AND connected = 1 AND role = 'moderator'").one().n;
+  }
+
+  isBanned(userUuid: string): boolean {
+    return this.sql.exec("SELECT 1 FROM ot_bans WHERE user_uuid = ?", userUuid).toArray().length > 0;
+  }
+
+  setting(key: string): string | null {
+    const row = this.sql.exec("SELECT value FROM ot_settings WHERE key = ?", key).toArray()[0];
+    return row ? (row.value as string) : null;
+  }
+
+  send(participantId: string, namespace: string, payload: Record<string, unknown>): void {
+    const text = frame(namespace, payload);
+    for (const ws of this.ctx.getWebSockets(participantId)) {
+      try {
+        ws.send(text);
+      } catch {
+        // the close handler cleans up
+      }
+    }
+  }
+
+  broadcast(namespace: string, payload: Record<string, unknown>, statuses: Status[], except?: string): void {
+    for (const status of statuses) {
+      for (const p of this.all(status)) if (p.id !== except) this.send(p.id, namespace, payload);
+    }
+  }
+
+  /** Waiting-room news goes to the moderators in the meeting (reference moderation docs). */
+  toModerators(payload: Record<string, unknown>, except?: string): void {
+    for (const p of this.all("joined")) if (p.role === "moderator" && p.id !== except) this.send(p.id, "moderation", payload);
+  }
+
+  controlError(ws: WebSocket, error: ControlError): void {
+    ws.send(frame("control", { message: "error", error }));
+  }
+
+  moderationError(ws: WebSocket, error: ModerationError): void {
+    ws.send(frame("moderation", { message: "error", error }));
+  }
+}

@@ -13,10 +13,9 @@ import { readFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { chromium } from "playwright-core";
 import { HOST, freePort, root, startEdgeTalk } from "../process/dev-server.mjs";
+import { launchChromium } from "./chromium.mjs";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ADMIN_PASSWORD = "browser-admin-password";
 const USER = { login: "webuser", password: "web user password 1" };
 const PAGE_DIR = path.join(root, "test", "browser", "web-app");
@@ -89,13 +88,6 @@ async function resultAt(page, step) {
   return result;
 }
 
-function launch() {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-}
-
 describe("the OpenTalk web app's sign-in with oidc-client-ts", () => {
   before(async () => {
     // The page's origin is only known once its port is: reserve it first, configure EdgeTalk with it.
@@ -110,7 +102,7 @@ describe("the OpenTalk web app's sign-in with oidc-client-ts", () => {
     app = await serveTestPage(edgetalk.base, pagePort);
     const created = await ocs("POST", "/ocs/v2.php/cloud/users", { userid: USER.login, password: USER.password, displayName: "Web User", email: "web@example.test" });
     assert.equal(created.status, 200, JSON.stringify(created.body));
-    browser = await launch();
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -9,10 +9,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { chromium } from "playwright-core";
 import { startEdgeTalk } from "../process/dev-server.mjs";
+import { launchChromium } from "./chromium.mjs";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ADMIN_PASSWORD = "flows-admin-password";
 const USER = { login: "talkuser", password: "talk user password 1" };
 const ANDROID_UA = "Mozilla/5.0 (Android) Nextcloud-Talk v22.0.0";
@@ -59,10 +58,7 @@ describe("the Talk clients' login flows in Chromium", () => {
     edgetalk = await startEdgeTalk({ label: "flows", adminPassword: ADMIN_PASSWORD });
     const created = await ocs("POST", "/ocs/v2.php/cloud/users", { login: "admin", password: ADMIN_PASSWORD }, { userid: USER.login, password: USER.password, displayName: "Talk User" });
     assert.equal(created.status, 200);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

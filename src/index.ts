@@ -1,7 +1,7 @@
 /** Worker entry: the Hono app and the Durable Object classes. */
 import { createApp } from "./app";
 
-export { Room } from "./room/room";
+export { Room } from "./durable-objects/room";
 
 const app = createApp();
 

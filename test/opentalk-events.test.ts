@@ -38,7 +38,7 @@ describe("events: create and get", () => {
     expect(ev.recurrence_pattern).toBeUndefined();
     expect(ev.streaming_targets).toEqual([expect.objectContaining({ name: "Live", streaming_key: "key" })]);
     const snap = await roomStub(env, ev.room.id).snapshot();
-    expect(snap?.meta).toMatchObject({ name: "Planning", lobbyState: 1, type: 3, createdBy: owner.id });
+    expect(snap?.meta).toMatchObject({ name: "Planning", lobbyState: 1, type: 2, createdBy: owner.id });
     expect(snap?.attendees).toEqual([expect.objectContaining({ actorId: owner.login, participantType: 1 })]);
     const got = await v1("GET", `/v1/events/${ev.id}`, { token: owner.token });
     expect(got.body).toEqual(ev);

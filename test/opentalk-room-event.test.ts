@@ -61,7 +61,7 @@ describe("event rooms and plain rooms", () => {
       expect(sip.body).toMatchObject({ room: id, sip_id: expect.stringMatching(/^\d{10}$/), password: expect.stringMatching(/^\d{10}$/), lobby: false });
       const row = await env.DB.prepare("SELECT token FROM rooms WHERE id = ?").bind(id).first<{ token: string }>();
       const talk = await ocs("GET", `/ocs/v2.php/apps/spreed/api/v4/room/${row?.token}`, { auth: { user: owner.login, password: owner.password } });
-      expect(talk.data).toMatchObject({ type: 3, participantType: 1, lobbyState: 1, hasPassword: true });
+      expect(talk.data).toMatchObject({ type: 2, participantType: 1, lobbyState: 1, hasPassword: true });
     }
   });
 });

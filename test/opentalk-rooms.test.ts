@@ -38,7 +38,7 @@ describe("POST /v1/rooms", () => {
     // The same room is a public Talk conversation owned by the creator, with its lobby on.
     const talk = await ocs("GET", `${TALK}/room/${await talkToken(res.body.id)}`, { auth: { user: owner.login, password: owner.password } });
     expect(talk.status).toBe(200);
-    expect(talk.data).toMatchObject({ type: 3, participantType: 1, lobbyState: 1, hasPassword: true });
+    expect(talk.data).toMatchObject({ type: 2, participantType: 1, lobbyState: 1, hasPassword: true });
   });
 
   it("accepts an empty body: no password, no SIP, waiting room off", async () => {

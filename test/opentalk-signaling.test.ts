@@ -1,6 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { Coalescer } from "../src/room/coalescer";
+import { Coalescer } from "../src/opentalk/signaling/coalescer";
 import { roomStub } from "../src/room/directory";
 import { evictDurableObject } from "./helpers/evict";
 import { createEvent, createInvite, createRoom, expectError, expectValidation, type Signed, signIn, signInAdmin, timedEvent, v1 } from "./helpers/opentalk";

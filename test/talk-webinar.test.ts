@@ -254,7 +254,7 @@ describe("the lobby timer", () => {
     const past = nowSeconds() - 1;
     await runInDurableObject(stub, (instance, state) => {
       state.storage.sql.exec("UPDATE meta SET lobby_timer = ?", past);
-      (instance as unknown as { meta: { lobbyTimer: number } }).meta.lobbyTimer = past;
+      (instance as unknown as { store: { meta: { lobbyTimer: number } } }).store.meta.lobbyTimer = past;
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await conversation(token, { auth: alice })).toMatchObject({ lobbyState: 0, lobbyTimer: 0 });

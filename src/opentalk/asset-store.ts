@@ -71,9 +71,14 @@ export function assetResource(row: AssetRow) {
 }
 
 /** R2 objects of a room's assets (their rows go with the room). */
-export async function deleteRoomAssets(env: Env, db: Db, roomId: string): Promise<void> {
+export async function roomAssetKeys(db: Db, roomId: string): Promise<string[]> {
   const rows = await db.select({ id: assets.id }).from(assets).where(eq(assets.roomId, roomId));
-  if (rows.length > 0) await env.ASSETS.delete(rows.map((r) => assetKey(roomId, r.id)));
+  return rows.map((r) => assetKey(roomId, r.id));
+}
+
+/** Deletes the bytes of a deleted room's assets (their rows went with the room's D1 row). */
+export async function deleteAssetBytes(env: Env, keys: string[]): Promise<void> {
+  if (keys.length > 0) await env.ASSETS.delete(keys);
 }
 
 /** R2 multipart parts must be at least 5 MiB (but the last) and of one size: data is re-cut into these. */

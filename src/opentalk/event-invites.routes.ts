@@ -15,6 +15,7 @@ import { otRoute } from "../lib/route";
 import { roomStub } from "../room/directory";
 import { ParticipantType } from "../room/types";
 import { eventAccess, me, notify, ownedEvent } from "./events.access";
+import { openTalkCaller, unwrapOutcome } from "./room-access";
 import { emailInvitee, registeredInvitee, type EventView } from "./events.present";
 import { EventIdParams, SuppressQuery } from "./events.schemas";
 import { PageQuery, pageLinkHeader, pageOffset } from "./pagination";
@@ -33,20 +34,20 @@ const UserParams = z.object({ event_id: z.uuid(), user_id: z.uuid() });
 
 const roomType = (role: "user" | "moderator") => (role === "moderator" ? ParticipantType.Moderator : ParticipantType.User);
 
-/** Adds, updates (role) or removes (null) the invitee's membership of the event's room. */
-async function syncMember(env: Env, ev: EventRow, user: UserRow, role: "user" | "moderator" | null): Promise<void> {
+/** Adds, updates (role) or removes (null) the invitee's membership of the event's room; the event's creator acts. */
+async function syncMember(env: Env, ev: EventRow, owner: UserRow, user: UserRow, role: "user" | "moderator" | null): Promise<void> {
   const member = { actorType: "users" as const, actorId: user.userid, displayName: user.displayName, participantType: ParticipantType.User, userUuid: user.id };
-  await roomStub(env, ev.roomId).setInvitedUser(member, role === null ? null : roomType(role));
+  unwrapOutcome(await roomStub(env, ev.roomId).setInvitedUser(openTalkCaller(owner), member, role === null ? null : roomType(role)));
 }
 
 /** Withdraws a registered user's invite: the row, their favorite, their room membership. */
-async function withdraw(env: Env, db: Db, ev: EventRow, invitee: UserRow): Promise<boolean> {
+async function withdraw(env: Env, db: Db, ev: EventRow, owner: UserRow, invitee: UserRow): Promise<boolean> {
   const [removed] = await db.batch([
     db.delete(eventInvites).where(and(eq(eventInvites.eventId, ev.id), eq(eventInvites.invitee, invitee.id))).returning(),
     db.delete(eventFavorites).where(and(eq(eventFavorites.eventId, ev.id), eq(eventFavorites.userId, invitee.id))),
   ]);
   if (removed.length === 0) return false;
-  await syncMember(env, ev, invitee, null);
+  await syncMember(env, ev, owner, invitee, null);
   return true;
 }
 
@@ -91,7 +92,7 @@ export function registerEventInviteRoutes(app: OpenAPIHono<AppEnv>) {
         .onConflictDoNothing()
         .returning();
       if (added.length === 0) return c.body(null, 204);
-      await syncMember(c.env, ev, invitee, role);
+      await syncMember(c.env, ev, user, invitee, role);
       await notify(db, ev, user, "event_invite", [invitee.email], query.suppress_email_notification, { invitee_kind: "registered", role });
       return c.body(null, 201);
     },
@@ -159,7 +160,7 @@ export function registerEventInviteRoutes(app: OpenAPIHono<AppEnv>) {
       const removedEmail = await db.delete(eventEmailInvites).where(and(eq(eventEmailInvites.eventId, ev.id), eq(eventEmailInvites.email, email))).returning();
       const registered = await db.select().from(users).where(sql`lower(${users.email}) = ${email}`);
       let removedUser = false;
-      for (const u of registered) removedUser = (await withdraw(c.env, db, ev, u)) || removedUser;
+      for (const u of registered) removedUser = (await withdraw(c.env, db, ev, user, u)) || removedUser;
       if (removedEmail.length === 0 && !removedUser) throw OpenTalkError.notFound();
       await notify(db, ev, user, "event_uninvite", [email], query.suppress_email_notification);
       return c.body(null, 204);
@@ -188,7 +189,7 @@ export function registerEventInviteRoutes(app: OpenAPIHono<AppEnv>) {
         .returning();
       if (updated.length === 0) throw OpenTalkError.notFound();
       const invitee = await findUserById(db, params.user_id.toLowerCase());
-      if (invitee) await syncMember(c.env, ev, invitee, body.role);
+      if (invitee) await syncMember(c.env, ev, user, invitee, body.role);
       return c.body(null, 204);
     },
   );
@@ -201,7 +202,7 @@ export function registerEventInviteRoutes(app: OpenAPIHono<AppEnv>) {
       const db = database(c.env);
       const ev = await ownedEvent(db, params.event_id, user);
       const invitee = await findUserById(db, params.user_id.toLowerCase());
-      if (!invitee || !(await withdraw(c.env, db, ev, invitee))) throw OpenTalkError.notFound();
+      if (!invitee || !(await withdraw(c.env, db, ev, user, invitee))) throw OpenTalkError.notFound();
       await notify(db, ev, user, "event_uninvite", [invitee.email], query.suppress_email_notification);
       return c.body(null, 204);
     },

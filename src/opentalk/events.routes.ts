@@ -8,12 +8,14 @@ import type { AppContext, AppEnv } from "../lib/context";
 import { OpenTalkError } from "../lib/errors";
 import { otRoute } from "../lib/route";
 import { roomStub } from "../room/directory";
-import { createOpenTalkRoom, ownerCaller, roomPassword } from "./room-create";
+import { createOpenTalkRoom } from "./room-create";
+import { openTalkCaller, unwrapOutcome } from "./room-access";
+import { storedPassword } from "../room/password";
 import { TIME_INDEPENDENT, timeDependent, type EventTimes } from "./event-times";
 import { eventAccess, inviteeAddresses, me, notify, ownedEvent } from "./events.access";
 import { eventResource, exceptionResource, inChunks, loadEventView } from "./events.present";
 import { EventIdParams, EventListQuery, EventQuery, PatchEventBody, PostEventBody, SuppressQuery, type PatchEvent } from "./events.schemas";
-import { deleteRoomAssets } from "./asset-store";
+import { deleteAssetBytes, roomAssetKeys } from "./asset-store";
 import { createSharedFolder, deleteSharedFolder, sharedFolderConfigured } from "./shared-folder";
 
 const TAGS = ["events"];
@@ -131,7 +133,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
 
       // Everything is validated: now the room (DO), then the event rows in one D1 batch.
       // The same room as POST /v1/rooms creates; event rooms always get a SIP config (reference §3.4).
-      const { id: roomId } = await createOpenTalkRoom(c.env, db, user, { name: body.title, password: body.password ?? null, waitingRoom: body.waiting_room ?? false, enableSip: true });
+      const { id: roomId } = await createOpenTalkRoom(c.env, db, user, { name: body.title, password: body.password ?? null, waitingRoom: body.waiting_room ?? false, enableSip: true, eventRoom: true });
       const now = Date.now();
       const ev: EventRow = {
         id: crypto.randomUUID(),
@@ -161,7 +163,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
         if (body.has_shared_folder) await createSharedFolder(c.env, db, ev);
       } catch (err) {
         // No half-written event: the room goes again (its deletion cascades to the rows).
-        await roomStub(c.env, roomId).destroy(ownerCaller(user));
+        await roomStub(c.env, roomId).destroy(openTalkCaller(user));
         throw err;
       }
       return respondWithEvent(c, user, ev, 0, 201, true);
@@ -238,9 +240,12 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
       const times = patchedTimes(ev, body);
       const roomChanges = {
         ...(body.title !== undefined && body.title !== ev.title ? { name: body.title } : {}),
-        ...(body.password !== undefined ? { password: body.password === null ? null : await roomPassword(c.env, body.password) } : {}),
-        ...(body.waiting_room !== undefined ? { lobbyState: body.waiting_room ? 1 : 0 } : {}),
+        ...(body.password !== undefined ? { password: body.password === null ? null : await storedPassword(c.env, body.password) } : {}),
+        ...(body.waiting_room !== undefined ? { lobby: { state: body.waiting_room ? 1 : 0 } } : {}),
       };
+      // The room first: it decides (the event's creator must still own it) and every live
+      // participant hears the change; then the event rows.
+      if (Object.keys(roomChanges).length > 0) unwrapOutcome(await roomStub(c.env, ev.roomId).updateSettings(openTalkCaller(user), roomChanges));
       const eventChanged = body.title !== undefined || body.description !== undefined || body.is_adhoc !== undefined || times !== null;
       let updated = ev;
       if (eventChanged) {
@@ -259,10 +264,6 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
         if (times && occurrencesChange(ev, times)) await db.batch([write, db.delete(eventExceptions).where(eq(eventExceptions.eventId, ev.id))]);
         else await write;
       }
-      if (Object.keys(roomChanges).length > 0) {
-        const outcome = await roomStub(c.env, ev.roomId).applyEventSettings(ownerCaller(user), roomChanges);
-        if (!outcome.ok) throw new OpenTalkError(500, "internal_server_error", "The event's room could not be updated");
-      }
       await notify(db, updated, user, "event_update", await inviteeAddresses(db, ev.id), query.suppress_email_notification);
       return respondWithEvent(c, user, updated, query.invitees_max, 200, false);
     },
@@ -276,11 +277,14 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
       const db = database(c.env);
       const ev = await ownedEvent(db, params.event_id, user);
       const recipients = await inviteeAddresses(db, ev.id);
+      const assets = await roomAssetKeys(db, ev.roomId);
+      // The room decides and goes first: its sockets hear room_deleted; the event rows go with
+      // its D1 row (foreign keys, on delete cascade) and once more here, should D1 lag behind.
+      unwrapOutcome(await roomStub(c.env, ev.roomId).destroy(openTalkCaller(user)));
       await deleteSharedFolder(c.env, db, ev, true);
       await db.delete(events).where(eq(events.id, ev.id));
       await notify(db, ev, user, "event_cancellation", recipients, query.suppress_email_notification);
-      await deleteRoomAssets(c.env, db, ev.roomId);
-      await roomStub(c.env, ev.roomId).destroy(ownerCaller(user));
+      await deleteAssetBytes(c.env, assets);
       return c.body(null, 204);
     },
   );

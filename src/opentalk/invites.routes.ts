@@ -11,6 +11,7 @@ import { OpenTalkError } from "../lib/errors";
 import { otRoute } from "../lib/route";
 import { PageQuery, pageLinkHeader, pageOffset } from "./pagination";
 import { PublicUserProfileSchema, publicUserProfile, type PublicUserProfile } from "./profiles";
+import { guestsByInviteCode } from "../room/rules";
 import { writableRoom } from "./room-access";
 
 const TAGS = ["rooms"];
@@ -100,7 +101,9 @@ export function registerOpenTalkInviteRoutes(app: OpenAPIHono<AppEnv>) {
       success: { status: 200, description: "The invite code (200, as both reference specs say; decision D2)", schema: InviteCodeSchema },
     },
     async (c, { params, body }) => {
-      const { summary, user } = await writableRoom(c, params.room_id);
+      const { summary, user, grant } = await writableRoom(c, params.room_id);
+      // Invite codes bring guests: only into rooms that take them (not one-to-one or private Talk rooms).
+      if (!guestsByInviteCode(grant.meta)) throw OpenTalkError.forbidden("Guests cannot join this room");
       const db = database(c.env);
       const invite = await createInvite(db, summary.id, user.id, toMillis(body.expiration));
       return c.json((await presentInvites(db, [invite]))[0]);

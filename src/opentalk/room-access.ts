@@ -8,14 +8,14 @@
  */
 import { z } from "@hono/zod-openapi";
 import { database } from "../db/client";
-import { findRoomSummary, isRoomMember } from "../db/opentalk-rooms";
+import { findRoomSummary } from "../db/opentalk-rooms";
 import type { RoomRow, UserRow } from "../db/schema";
 import { config } from "../lib/config";
 import { type AppContext, currentUser } from "../lib/context";
 import { unseal } from "../lib/crypto";
 import { OpenTalkError } from "../lib/errors";
 import { roomStub } from "../room/directory";
-import type { Outcome } from "../room/outcome";
+import type { Caller, Outcome, RoomGrant } from "../room/contract";
 import type { RoomMeta } from "../room/types";
 
 export const RoomIdParams = z.object({ room_id: z.uuid() });
@@ -33,7 +33,11 @@ export const RoomSchema = z
 export interface RoomAccess {
   summary: RoomRow;
   user: UserRow;
-  creator: boolean;
+  /** The signed-in user as the room's rulebook sees them. */
+  caller: Caller;
+  /** The room's live state and what the rulebook grants the caller. */
+  grant: RoomGrant;
+  /** May configure the room (PATCH, DELETE, invites, SIP, streaming targets, assets). */
   write: boolean;
   stub: ReturnType<typeof roomStub>;
 }
@@ -44,15 +48,24 @@ export function signedInUser(c: AppContext): UserRow {
   return user;
 }
 
-/** The room if the signed-in caller may read it; 404 otherwise. */
+/** A signed-in user acting on a room (OpenTalk has no Talk session cookie). */
+export function openTalkCaller(user: UserRow): Caller {
+  return { kind: "user", userUuid: user.id, userid: user.userid, displayName: user.displayName, admin: user.isAdmin, cookie: "" };
+}
+
+/**
+ * The room if the signed-in caller may read it (a member, or an administrator of an OpenTalk
+ * room); 404 otherwise. The room object decides, from its own membership (D1 only finds the id).
+ */
 export async function readableRoom(c: AppContext, roomId: string): Promise<RoomAccess> {
   const user = signedInUser(c);
-  const db = database(c.env);
-  const summary = await findRoomSummary(db, roomId.toLowerCase());
+  const summary = await findRoomSummary(database(c.env), roomId.toLowerCase());
   if (!summary) throw OpenTalkError.notFound();
-  const creator = summary.createdBy === user.id;
-  if (!creator && !user.isAdmin && !(await isRoomMember(db, summary.id, user.id))) throw OpenTalkError.notFound();
-  return { summary, user, creator, write: creator || user.isAdmin, stub: roomStub(c.env, summary.id) };
+  const stub = roomStub(c.env, summary.id);
+  const caller = openTalkCaller(user);
+  const grant = await stub.grant(caller);
+  if (!grant) throw OpenTalkError.notFound();
+  return { summary, user, caller, grant, write: grant.configure, stub };
 }
 
 /** The room if the caller may change it: 404 when they cannot see it, 403 when they only read it. */
@@ -73,13 +86,6 @@ export async function roomResource(c: AppContext, meta: Pick<RoomMeta, "id" | "c
   };
 }
 
-/** The room's live meta from its Durable Object (the sealed password is not in D1). */
-export async function liveMeta(access: RoomAccess): Promise<RoomMeta> {
-  const snapshot = await access.stub.snapshot();
-  if (!snapshot) throw OpenTalkError.notFound();
-  return snapshot.meta;
-}
-
 /** Maps a room outcome's failure to the reference's error for it. */
 export function unwrapOutcome<T>(result: Outcome<T>): T {
   const outcome = result as Outcome<T>;
@@ -93,8 +99,18 @@ export function unwrapOutcome<T>(result: Outcome<T>): T {
       return throwError(OpenTalkError.badRequest("The requested room has no breakout rooms", "no_breakout_rooms"));
     case "session_running":
       return throwError(OpenTalkError.badRequest("the session of the given resumption token is still running", "session_running"));
+    case "guests-not-allowed":
+      return throwError(OpenTalkError.forbidden("Guests cannot join this room", "forbidden"));
+    case "read-only":
+      return throwError(OpenTalkError.forbidden("The room is read-only", "forbidden"));
+    case "banned":
+      return throwError(OpenTalkError.forbidden("This user has been banned from entering this room", "banned_from_room"));
+    case "permission":
+      return throwError(OpenTalkError.forbidden("Missing the permission to start the meeting", "forbidden"));
     default:
-      return throwError(outcome.status === 404 ? OpenTalkError.notFound() : new OpenTalkError(outcome.status, "bad_request", outcome.reason));
+      if (outcome.status === 404) return throwError(OpenTalkError.notFound());
+      if (outcome.status === 403) return throwError(OpenTalkError.forbidden());
+      return throwError(new OpenTalkError(outcome.status, "bad_request", outcome.reason));
   }
 }
 

@@ -1,17 +1,19 @@
 /**
  * Creating an OpenTalk room: the one path for `POST /v1/rooms` and for the room each event owns,
- * so both are the same kind of room (reference §3.1, §3.4). The room Durable Object creates it (a
- * public Talk conversation owned by the creator, with its password and lobby) and indexes it in
+ * so both are the same kind of room (reference §3.1, §3.4). The room Durable Object creates it (owned
+ * by the creator, with its password and lobby) and indexes it in
  * D1; then the SIP dial-in config is added when asked for (`enable_sip` on POST /v1/rooms; event
  * rooms always get one, as in the reference). If that fails, the room goes again.
+ *
+ * The room is a Talk group room made by OpenTalk: its owner configures it, its members (event
+ * invitees included) reach it through both dialects, guests only by invite code.
  */
 import type { Db } from "../db/client";
 import { createSipConfig } from "../db/opentalk-rooms";
 import type { UserRow } from "../db/schema";
-import { config } from "../lib/config";
-import { hashPassword, seal } from "../lib/crypto";
-import type { Caller } from "../room/outcome";
 import { newRoomToken, roomStub } from "../room/directory";
+import { storedPassword } from "../room/password";
+import { openTalkCaller } from "./room-access";
 import { RoomType, type RoomMeta } from "../room/types";
 
 /** The Talk dialect needs a name; plain OpenTalk rooms have none. */
@@ -23,17 +25,22 @@ export interface NewOpenTalkRoom {
   password: string | null;
   waitingRoom: boolean;
   enableSip: boolean;
+  /** The room of an event: it removes itself if the event is never written (a crash between the two). */
+  eventRoom?: boolean;
 }
 
 export async function createOpenTalkRoom(env: Env, db: Db, owner: UserRow, room: NewOpenTalkRoom): Promise<RoomMeta> {
   const id = crypto.randomUUID();
   const stub = roomStub(env, id);
-  const password = room.password ? await roomPassword(env, room.password) : null;
+  const password = room.password ? await storedPassword(env, room.password) : null;
   const snapshot = await stub.create({
     id,
     token: newRoomToken(),
-    // Public: guests join by invite code. The creator owns it (participant type 1).
-    type: RoomType.Public,
+    // A group room governed by its owner (origin "opentalk"): members and moderators come in through
+    // Talk too, guests only by invite code (or a Talk public link once the owner makes it public).
+    type: RoomType.Group,
+    origin: "opentalk",
+    eventRoom: room.eventRoom ?? false,
     name: room.name,
     createdBy: owner.id,
     owner: { actorType: "users", actorId: owner.userid, displayName: owner.displayName, userUuid: owner.id },
@@ -45,19 +52,9 @@ export async function createOpenTalkRoom(env: Env, db: Db, owner: UserRow, room:
     try {
       await createSipConfig(db, id, {});
     } catch (err) {
-      await stub.destroy(ownerCaller(owner));
+      await stub.destroy(openTalkCaller(owner));
       throw err;
     }
   }
   return snapshot.meta;
-}
-
-/** The room's creator acting on it (they are its owner, a moderator). */
-export function ownerCaller(owner: UserRow): Caller {
-  return { kind: "user", userUuid: owner.id, userid: owner.userid, displayName: owner.displayName, cookie: "" };
-}
-
-/** A room password as the DO stores it. */
-export async function roomPassword(env: Env, password: string): Promise<{ hash: string; sealed: string }> {
-  return { hash: await hashPassword(password), sealed: await seal(config(env).secret, password) };
 }

@@ -4,18 +4,17 @@ import { z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { database } from "../db/client";
 import { events, type RoomRow } from "../db/schema";
-import { accessibleRoomsPage, findInvite, findRoomSummary, inviteUsable, isRoomMember } from "../db/opentalk-rooms";
+import { accessibleRoomsPage, findInvite, findRoomSummary, inviteUsable } from "../db/opentalk-rooms";
 import { tariffAllows, tariffForUser } from "../db/tariffs";
-import { config } from "../lib/config";
 import { type AppContext, type AppEnv, currentUser } from "../lib/context";
-import { hashPassword, seal } from "../lib/crypto";
 import { OpenTalkError } from "../lib/errors";
 import { otRoute } from "../lib/route";
 import { roomStub } from "../room/directory";
-import { deleteRoomAssets } from "./asset-store";
+import { storedPassword } from "../room/password";
+import { deleteAssetBytes, roomAssetKeys } from "./asset-store";
 import { createOpenTalkRoom, OPENTALK_ROOM_NAME } from "./room-create";
 import { PageQuery, pageLinkHeader, pageOffset } from "./pagination";
-import { liveMeta, readableRoom, RoomIdParams, roomResource, RoomSchema, signedInUser, writableRoom } from "./room-access";
+import { readableRoom, RoomIdParams, roomResource, RoomSchema, signedInUser, unwrapOutcome, writableRoom } from "./room-access";
 import { TariffSchema } from "./tariffs.routes";
 
 const TAGS = ["rooms"];
@@ -86,7 +85,7 @@ export function registerOpenTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {
     { method: "get", path: "/v1/rooms/{room_id}", summary: "Get a room", tags: TAGS, auth: "bearer", params: RoomIdParams, success: { status: 200, description: "The room", schema: RoomSchema } },
     async (c, { params }) => {
       const access = await readableRoom(c, params.room_id);
-      return c.json(await roomResource(c, await liveMeta(access), access.write));
+      return c.json(await roomResource(c, access.grant.meta, access.write));
     },
   );
 
@@ -104,11 +103,10 @@ export function registerOpenTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {
     },
     async (c, { params, body }) => {
       const access = await writableRoom(c, params.room_id);
-      const secret = config(c.env).secret;
-      const password = body.password === undefined ? undefined : body.password === null ? null : { hash: await hashPassword(body.password), sealed: await seal(secret, body.password) };
-      const meta = await access.stub.updateOpenTalkRoom({ password, waitingRoom: body.waiting_room });
-      if (!meta) throw OpenTalkError.notFound();
-      return c.json(await roomResource(c, meta, true));
+      const password = body.password === undefined ? undefined : body.password === null ? null : await storedPassword(c.env, body.password);
+      const patch = { password, lobby: body.waiting_room === undefined ? undefined : { state: body.waiting_room ? 1 : 0 } };
+      const view = unwrapOutcome(await access.stub.updateSettings(access.caller, patch));
+      return c.json(await roomResource(c, view.meta, true));
     },
   );
 
@@ -119,8 +117,9 @@ export function registerOpenTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {
       const access = await writableRoom(c, params.room_id);
       // Invites, SIP config, tickets, asset rows and streaming targets go with the D1 room row
       // (foreign keys, on delete cascade); the assets' bytes are in R2.
-      await deleteRoomAssets(c.env, database(c.env), access.summary.id);
-      if (!(await access.stub.deleteOpenTalkRoom())) throw OpenTalkError.notFound();
+      const assets = await roomAssetKeys(database(c.env), access.summary.id);
+      unwrapOutcome(await access.stub.destroy(access.caller));
+      await deleteAssetBytes(c.env, assets);
       return c.body(null, 204);
     },
   );
@@ -181,7 +180,7 @@ async function roomForReaderOrGuest(c: AppContext, roomIdParam: string): Promise
   const user = currentUser(c);
   let allowed = false;
   if (user) {
-    allowed = !!summary && (summary.createdBy === user.id || user.isAdmin || (await isRoomMember(db, roomId, user.id)));
+    return (await readableRoom(c, roomId)).summary;
   } else if (/^invitecode\s/i.test(header)) {
     const invite = await findInvite(db, header.slice(11).trim());
     allowed = !!summary && inviteUsable(invite) && invite.roomId === roomId;

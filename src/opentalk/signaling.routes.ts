@@ -18,8 +18,8 @@ import { ALNUM, randomString, timingSafeEqual } from "../lib/crypto";
 import { OpenTalkError } from "../lib/errors";
 import { otRoute } from "../lib/route";
 import { roomStub } from "../room/directory";
-import { SIGNALING_PROTOCOL } from "../room/signaling-frames";
-import { ENTRANT_HEADER, type SignalingStart, type TicketEntrant } from "../room/signaling-opentalk";
+import { SIGNALING_PROTOCOL } from "./signaling/frames";
+import { ENTRANT_HEADER, type SignalingStart, type TicketEntrant } from "./signaling/protocol";
 import { avatarUrl } from "./profiles";
 import { readableRoom, RoomIdParams, unwrapOutcome } from "./room-access";
 import { featureDisabled } from "./rooms.routes";
@@ -107,6 +107,8 @@ export function registerOpenTalkSignalingRoutes(app: OpenAPIHono<AppEnv>) {
       return issueTicket(c, db, summary, {
         kind: "user",
         userUuid: user.id,
+        userid: user.userid,
+        admin: user.isAdmin,
         displayName: user.displayName,
         avatarUrl: await avatarUrl(user.email),
         tariff: await roomTariff(db, summary.createdBy),

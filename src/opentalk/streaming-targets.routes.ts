@@ -17,6 +17,7 @@ import { streamingTargetResource } from "./events.present";
 import { StreamingTargetBody, SuppressQuery } from "./events.schemas";
 import { PageQuery, pageLinkHeader, pageOffset } from "./pagination";
 import { readableRoom, type RoomAccess, writableRoom } from "./room-access";
+import { ParticipantType } from "../room/types";
 
 const TAGS = ["streaming_targets"];
 
@@ -63,7 +64,7 @@ async function notifyEvent(db: Db, roomId: string, sender: UserRow, suppress: bo
   if (ev) await notify(db, ev, sender, "event_update", await inviteeAddresses(db, ev.id), suppress);
 }
 
-const present = (access: RoomAccess, row: StreamingTargetRow) => streamingTargetResource(row, access.creator);
+const present = (access: RoomAccess, row: StreamingTargetRow) => streamingTargetResource(row, access.grant.attendee?.participantType === ParticipantType.Owner);
 
 export function registerStreamingTargetRoutes(app: OpenAPIHono<AppEnv>) {
   otRoute(

@@ -1,88 +1,337 @@
-/** Row mapping between the room DO's SQLite tables and the model types. */
-import type { ActorType, Attendee, RoomMeta, Session } from "./types";
+/**
+ * Every SQL statement on the room's own tables (meta, attendees, sessions, bans, the pending index
+ * changes): the one place the room's storage is read and written. The meta row is also kept in
+ * memory (`meta`); `saveMeta` writes it back and records that the D1 summary must follow.
+ *
+ * Statements are synchronous. Several of them run without an await in between form one atomic
+ * write of the object (its output gate holds replies until they are durable), which is what makes
+ * a state change and its pending index record land together or not at all.
+ */
+import { migrate } from "./migrations";
+import { attendeeFromRow, META_COLUMNS, metaFromRow, sessionFromRow } from "./rows";
+import { type Attendee, type NewMember, ParticipantType, type RoomInit, type RoomMeta, type Session } from "./types";
 
-type Row = Record<string, SqlStorageValue>;
+/** Sessions of OpenTalk participants live as long as their socket, whatever their last ping. */
+const MEETING_SESSION = "cookie LIKE 'meeting:%'";
 
-export function metaFromRow(r: Row): RoomMeta {
-  return {
-    id: r.id as string,
-    token: r.token as string,
-    type: r.type as number,
-    name: r.name as string,
-    description: r.description as string,
-    createdBy: (r.created_by as string | null) ?? null,
-    createdAt: r.created_at as number,
-    passwordHash: (r.password_hash as string | null) ?? null,
-    passwordSealed: (r.password_sealed as string | null) ?? null,
-    readOnly: r.read_only as number,
-    listable: r.listable as number,
-    lobbyState: r.lobby_state as number,
-    lobbyTimer: r.lobby_timer as number,
-    sipEnabled: r.sip_enabled as number,
-    defaultPermissions: r.default_permissions as number,
-    callStartTime: r.call_start_time as number,
-    callFlag: r.call_flag as number,
-    lastActivity: r.last_activity as number,
-    objectType: r.object_type as string,
-    objectId: r.object_id as string,
-    version: r.version as number,
-    activeUsers: r.active_users as number,
-    activeGuests: r.active_guests as number,
-  };
+export type AttendeeRow = Attendee & { userUuid: string | null };
+
+/** "Users" for the last-moderator and last-member rules: owners, moderators and invited users. */
+const MEMBER_TYPES = `(${ParticipantType.Owner}, ${ParticipantType.Moderator}, ${ParticipantType.User})`;
+
+/** What the D1 index still has to learn: the summary row, one user's membership, the deletion. */
+export type PendingKey = "room" | "deleted" | "orphan-check" | `user:${string}`;
+
+export const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+export class RoomStore {
+  meta: RoomMeta | null = null;
+
+  constructor(readonly sql: SqlStorage) {
+    migrate(sql);
+    this.meta = this.loadMeta();
+  }
+
+  private loadMeta(): RoomMeta | null {
+    const row = this.sql.exec("SELECT * FROM meta LIMIT 1").toArray()[0];
+    return row ? metaFromRow(row) : null;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The meta row
+
+  insertMeta(init: RoomInit, now: number): void {
+    this.sql.exec(
+      `INSERT INTO meta (id, token, type, name, description, created_by, created_at, password_hash, password_sealed,
+         lobby_state, last_activity, origin, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
+      init.id, init.token, init.type, init.name, init.description ?? "", init.createdBy, now,
+      init.passwordHash ?? null, init.passwordSealed ?? null, init.lobbyState ?? 0, now, init.origin ?? "talk",
+    );
+    this.meta = this.loadMeta();
+  }
+
+  /** Bumps the version, persists the in-memory meta row and records the D1 summary as pending. */
+  saveMeta(): void {
+    const m = this.meta;
+    if (!m) return;
+    m.version += 1;
+    const keys = Object.keys(META_COLUMNS) as (keyof typeof META_COLUMNS)[];
+    this.sql.exec(`UPDATE meta SET ${keys.map((k) => `${META_COLUMNS[k]} = ?`).join(", ")} WHERE id = ?`, ...keys.map((k) => m[k]), m.id);
+    this.markPending("room");
+  }
+
+  /**
+   * Deletes everything the room holds except one record: that D1 must forget it. The object keeps
+   * that tombstone until the index has learnt of the deletion.
+   */
+  wipe(): void {
+    const id = this.meta?.id;
+    for (const table of ["signaling_messages", "sessions", "attendees", "ot_participants", "ot_settings", "ot_talk_peers", "bans", "index_pending", "meta"]) {
+      this.sql.exec(`DELETE FROM ${table}`);
+    }
+    this.meta = null;
+    if (id) this.sql.exec("INSERT INTO index_pending (key, gen, room_id) VALUES ('deleted', 1, ?)", id);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Attendees
+
+  attendeeById(id: number): AttendeeRow | null {
+    const row = this.sql.exec("SELECT * FROM attendees WHERE id = ?", id).toArray()[0];
+    return row ? attendeeFromRow(row) : null;
+  }
+
+  attendeeByActor(actorType: string, actorId: string): AttendeeRow | null {
+    const row = this.sql.exec("SELECT * FROM attendees WHERE actor_type = ? AND actor_id = ?", actorType, actorId).toArray()[0];
+    return row ? attendeeFromRow(row) : null;
+  }
+
+  attendeeByUser(userUuid: string): AttendeeRow | null {
+    const row = this.sql.exec("SELECT * FROM attendees WHERE user_uuid = ?", userUuid).toArray()[0];
+    return row ? attendeeFromRow(row) : null;
+  }
+
+  attendeeByPin(pin: string): AttendeeRow | null {
+    const row = this.sql.exec("SELECT * FROM attendees WHERE pin = ? AND pin != ''", pin).toArray()[0];
+    return row ? attendeeFromRow(row) : null;
+  }
+
+  attendees(where = "1 = 1", ...args: SqlStorageValue[]): AttendeeRow[] {
+    return this.sql.exec(`SELECT * FROM attendees WHERE ${where} ORDER BY id`, ...args).toArray().map(attendeeFromRow);
+  }
+
+  /** Owners, moderators and invited users (the members the leave rules count). */
+  countMembers(): number {
+    return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM attendees WHERE participant_type IN ${MEMBER_TYPES}`).one().n;
+  }
+
+  countLoggedInModerators(): number {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM attendees WHERE participant_type IN (1, 2)").one().n;
+  }
+
+  insertAttendee(m: NewMember, now: number): AttendeeRow {
+    this.sql.exec(
+      `INSERT OR IGNORE INTO attendees (actor_type, actor_id, display_name, participant_type, user_uuid, invited_email, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      m.actorType, m.actorId, m.displayName, m.participantType, m.userUuid ?? null, m.invitedEmail ?? "", now,
+    );
+    this.markUser(m.userUuid);
+    return attendeeFromRow(this.sql.exec("SELECT * FROM attendees WHERE actor_type = ? AND actor_id = ?", m.actorType, m.actorId).one());
+  }
+
+  /** Removes an attendee with their sessions and whatever signaling was queued for them. */
+  deleteAttendee(a: AttendeeRow): void {
+    this.sql.exec("DELETE FROM signaling_messages WHERE session_id IN (SELECT id FROM sessions WHERE attendee_id = ?)", a.id);
+    this.sql.exec("DELETE FROM sessions WHERE attendee_id = ?", a.id);
+    this.sql.exec("DELETE FROM attendees WHERE id = ?", a.id);
+    this.markUser(a.userUuid);
+  }
+
+  updateAttendee(a: AttendeeRow, set: { participantType?: number; permissions?: number; displayName?: string; pin?: string }): void {
+    const next = {
+      participant_type: set.participantType ?? a.participantType,
+      permissions: set.permissions ?? a.permissions,
+      display_name: set.displayName ?? a.displayName,
+      pin: set.pin ?? a.pin,
+    };
+    this.sql.exec(
+      "UPDATE attendees SET participant_type = ?, permissions = ?, display_name = ?, pin = ? WHERE id = ?",
+      next.participant_type, next.permissions, next.display_name, next.pin, a.id,
+    );
+    this.markUser(a.userUuid);
+  }
+
+  /** One per-user preference column. */
+  setPreference(a: AttendeeRow, column: "favorite" | "notification_level" | "notification_calls", value: number): void {
+    this.sql.exec(`UPDATE attendees SET ${column} = ? WHERE id = ?`, value, a.id);
+    this.markUser(a.userUuid);
+  }
+
+  takenPins(): Set<string> {
+    return new Set(this.sql.exec<{ pin: string }>("SELECT pin FROM attendees WHERE pin != ''").toArray().map((r) => r.pin));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Sessions
+
+  sessionById(id: string): Session | null {
+    const row = this.sql.exec("SELECT * FROM sessions WHERE id = ?", id).toArray()[0];
+    return row ? sessionFromRow(row) : null;
+  }
+
+  /** The newest session of a cookie (+ tab id). */
+  sessionByCookie(cookie: string): Session | null {
+    const row = this.sql.exec("SELECT * FROM sessions WHERE cookie = ? ORDER BY created_at DESC LIMIT 1", cookie).toArray()[0];
+    return row ? sessionFromRow(row) : null;
+  }
+
+  sessions(where = "1 = 1", ...args: SqlStorageValue[]): Session[] {
+    return this.sql.exec(`SELECT * FROM sessions WHERE ${where} ORDER BY created_at`, ...args).toArray().map(sessionFromRow);
+  }
+
+  insertSession(s: Session): void {
+    this.sql.exec(
+      "INSERT INTO sessions (id, attendee_id, cookie, in_call, last_ping, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      s.id, s.attendeeId, s.cookie, s.inCall, s.lastPing, s.state, s.createdAt,
+    );
+  }
+
+  deleteSession(id: string): void {
+    this.sql.exec("DELETE FROM signaling_messages WHERE session_id = ?", id);
+    this.sql.exec("DELETE FROM sessions WHERE id = ?", id);
+  }
+
+  countSessions(attendeeId: number): number {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sessions WHERE attendee_id = ?", attendeeId).one().n;
+  }
+
+  setSessionState(id: string, state: number): void {
+    this.sql.exec("UPDATE sessions SET state = ? WHERE id = ?", state, id);
+  }
+
+  ping(id: string, at: number): void {
+    this.sql.exec("UPDATE sessions SET last_ping = ? WHERE id = ?", at, id);
+  }
+
+  setInCall(id: string, flags: number): void {
+    this.sql.exec("UPDATE sessions SET in_call = ? WHERE id = ?", flags, id);
+  }
+
+  /** Takes every session out of the call, or only those of attendees without moderator rights. */
+  clearInCall(onlyNonModerators = false): void {
+    if (!onlyNonModerators) {
+      this.sql.exec("UPDATE sessions SET in_call = 0 WHERE in_call != 0");
+      return;
+    }
+    this.sql.exec(
+      `UPDATE sessions SET in_call = 0 WHERE in_call != 0 AND attendee_id IN
+         (SELECT id FROM attendees WHERE participant_type NOT IN (?, ?, ?))`,
+      ParticipantType.Owner, ParticipantType.Moderator, ParticipantType.GuestModerator,
+    );
+  }
+
+  /** The OR of every in-call session's flags. */
+  callFlags(): number {
+    let flags = 0;
+    for (const row of this.sql.exec<{ in_call: number }>("SELECT DISTINCT in_call FROM sessions WHERE in_call != 0")) flags |= row.in_call;
+    return flags;
+  }
+
+  countInCall(since: number, attendeeId?: number): number {
+    if (attendeeId !== undefined) {
+      return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sessions WHERE attendee_id = ? AND in_call != 0", attendeeId).one().n;
+    }
+    return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM sessions WHERE in_call != 0 AND (last_ping >= ? OR ${MEETING_SESSION})`, since).one().n;
+  }
+
+  /** Sessions in the call since `since`, with who they belong to. */
+  callPeers(since: number): { sessionId: string; lastPing: number; actorType: string; actorId: string; displayName: string }[] {
+    return this.sql
+      .exec(
+        `SELECT s.id, s.last_ping, a.actor_type, a.actor_id, a.display_name FROM sessions s JOIN attendees a ON a.id = s.attendee_id
+         WHERE s.in_call != 0 AND (s.last_ping >= ? OR s.${MEETING_SESSION}) ORDER BY s.created_at`,
+        since,
+      )
+      .toArray()
+      .map((r) => ({
+        sessionId: r.id as string,
+        lastPing: r.last_ping as number,
+        actorType: r.actor_type as string,
+        actorId: r.actor_id as string,
+        displayName: r.display_name as string,
+      }));
+  }
+
+  /** Distinct users and guests holding a live session right now. */
+  liveCounts(): { activeUsers: number; activeGuests: number } {
+    const row = this.sql
+      .exec<{ users: number; guests: number }>(
+        `SELECT count(DISTINCT CASE WHEN a.actor_type = 'users' THEN a.id END) AS users,
+                count(DISTINCT CASE WHEN a.actor_type IN ('guests', 'emails') THEN a.id END) AS guests
+         FROM sessions s JOIN attendees a ON a.id = s.attendee_id`,
+      )
+      .one();
+    return { activeUsers: row.users, activeGuests: row.guests };
+  }
+
+  oldestPing(): number | null {
+    return this.sql.exec<{ p: number | null }>("SELECT min(last_ping) AS p FROM sessions").one().p;
+  }
+
+  /** Sessions seen since `since` (meeting sessions always), with their attendee's identity and rights. */
+  sessionsWithAttendees(since: number): (Session & { actorType: string; actorId: string; participantType: number; permissions: number })[] {
+    return this.sql
+      .exec(
+        `SELECT s.*, a.actor_type, a.actor_id, a.participant_type, a.permissions FROM sessions s JOIN attendees a ON a.id = s.attendee_id
+         WHERE s.last_ping >= ? OR s.${MEETING_SESSION} ORDER BY s.created_at`,
+        since,
+      )
+      .toArray()
+      .map((r) => ({
+        ...sessionFromRow(r),
+        actorType: r.actor_type as string,
+        actorId: r.actor_id as string,
+        participantType: r.participant_type as number,
+        permissions: r.permissions as number,
+      }));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Messages queued for a session (Talk's internal signaling)
+
+  queueMessage(sessionId: string, data: string, at: number): void {
+    this.sql.exec("INSERT INTO signaling_messages (session_id, data, created_at) VALUES (?, ?, ?)", sessionId, data, at);
+  }
+
+  countQueued(sessionId: string): number {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM signaling_messages WHERE session_id = ?", sessionId).one().n;
+  }
+
+  /** Hands out and forgets the messages queued for a session, oldest first. */
+  takeMessages(sessionId: string): string[] {
+    const rows = this.sql.exec("SELECT id, data FROM signaling_messages WHERE session_id = ? ORDER BY id", sessionId).toArray();
+    if (rows.length > 0) this.sql.exec("DELETE FROM signaling_messages WHERE session_id = ? AND id <= ?", sessionId, rows[rows.length - 1]?.id as number);
+    return rows.map((r) => r.data as string);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Bans (users kept out of the live meeting and its call until the meeting ends)
+
+  isBanned(userUuid: string | null | undefined): boolean {
+    return !!userUuid && this.sql.exec("SELECT 1 FROM bans WHERE user_uuid = ?", userUuid).toArray().length > 0;
+  }
+
+  ban(userUuid: string): void {
+    this.sql.exec("INSERT OR IGNORE INTO bans (user_uuid) VALUES (?)", userUuid);
+  }
+
+  clearBans(): void {
+    this.sql.exec("DELETE FROM bans");
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Pending D1 index changes, written with the change they describe
+
+  markUser(userUuid: string | null | undefined): void {
+    if (userUuid) this.markPending(`user:${userUuid}`);
+  }
+
+  markPending(key: PendingKey): void {
+    this.sql.exec(
+      "INSERT INTO index_pending (key, gen, room_id) VALUES (?, 1, ?) ON CONFLICT (key) DO UPDATE SET gen = gen + 1",
+      key, this.meta?.id ?? "",
+    );
+  }
+
+  pending(): { key: PendingKey; gen: number; roomId: string }[] {
+    return this.sql
+      .exec("SELECT key, gen, room_id FROM index_pending ORDER BY key")
+      .toArray()
+      .map((r) => ({ key: r.key as PendingKey, gen: r.gen as number, roomId: r.room_id as string }));
+  }
+
+  /** Forgets what D1 has learnt, unless it was marked again meanwhile (a newer generation). */
+  settled(done: { key: PendingKey; gen: number }[]): void {
+    for (const d of done) this.sql.exec("DELETE FROM index_pending WHERE key = ? AND gen = ?", d.key, d.gen);
+  }
 }
-
-export function attendeeFromRow(r: Row): Attendee & { userUuid: string | null } {
-  return {
-    id: r.id as number,
-    actorType: r.actor_type as ActorType,
-    actorId: r.actor_id as string,
-    displayName: r.display_name as string,
-    participantType: r.participant_type as number,
-    permissions: r.permissions as number,
-    favorite: r.favorite === 1,
-    notificationLevel: r.notification_level as number,
-    notificationCalls: r.notification_calls as number,
-    pin: r.pin as string,
-    invitedEmail: r.invited_email as string,
-    createdAt: r.created_at as number,
-    userUuid: (r.user_uuid as string | null) ?? null,
-  };
-}
-
-export function sessionFromRow(r: Row): Session {
-  return {
-    id: r.id as string,
-    attendeeId: r.attendee_id as number,
-    cookie: r.cookie as string,
-    inCall: r.in_call as number,
-    lastPing: r.last_ping as number,
-    state: r.state as number,
-    createdAt: r.created_at as number,
-  };
-}
-
-/** Column names of `meta` for each RoomMeta key, for partial updates. */
-export const META_COLUMNS: Record<Exclude<keyof RoomMeta, "id">, string> = {
-  token: "token",
-  type: "type",
-  name: "name",
-  description: "description",
-  createdBy: "created_by",
-  createdAt: "created_at",
-  passwordHash: "password_hash",
-  passwordSealed: "password_sealed",
-  readOnly: "read_only",
-  listable: "listable",
-  lobbyState: "lobby_state",
-  lobbyTimer: "lobby_timer",
-  sipEnabled: "sip_enabled",
-  defaultPermissions: "default_permissions",
-  callStartTime: "call_start_time",
-  callFlag: "call_flag",
-  lastActivity: "last_activity",
-  objectType: "object_type",
-  objectId: "object_id",
-  version: "version",
-  activeUsers: "active_users",
-  activeGuests: "active_guests",
-};

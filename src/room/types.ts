@@ -6,6 +6,8 @@ export const RoomType = { OneToOne: 1, Group: 2, Public: 3, Changelog: 4, Former
 /** Participant types (Talk numbering). OpenTalk role = moderator for 1/2/6, user for 3/5, guest for 4. */
 export const ParticipantType = { Owner: 1, Moderator: 2, User: 3, Guest: 4, UserSelfJoined: 5, GuestModerator: 6 } as const;
 
+export type RoomOrigin = "talk" | "opentalk";
+
 export type ActorType = "users" | "groups" | "guests" | "emails" | "circles" | "phones";
 
 export interface RoomMeta {
@@ -31,6 +33,11 @@ export interface RoomMeta {
   lastActivity: number;
   objectType: string;
   objectId: string;
+  /**
+   * Where the room was made. OpenTalk rooms (and event rooms) are governed by their owner: only
+   * the owner and administrators configure them, in both dialects (README, "One rulebook").
+   */
+  origin: RoomOrigin;
   version: number;
   /** Users and guests with a live session (published to the D1 summary at most every few seconds). */
   activeUsers: number;
@@ -75,6 +82,9 @@ export interface RoomInit {
   passwordHash?: string | null;
   passwordSealed?: string | null;
   lobbyState?: number;
+  origin?: RoomOrigin;
+  /** The room belongs to an OpenTalk event: it removes itself when no event claims it (a crash between the two writes). */
+  eventRoom?: boolean;
   /** Further members added at creation (invited users, groups and their members). */
   members?: NewMember[];
 }

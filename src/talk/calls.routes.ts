@@ -7,8 +7,8 @@ import { currentUser, type AppEnv } from "../lib/context";
 import { ocsFail } from "../lib/errors";
 import { ocsBool, ocsInt, ocsRoute } from "../lib/route";
 import { DEFAULT_CALL_FLAGS, InCall, validCallFlags } from "../room/calls";
-import type { Outcome } from "../room/outcome";
-import type { CallPeer, CallStart } from "../room/room";
+import type { Outcome } from "../room/contract";
+import type { CallPeer, CallStart } from "../room/contract";
 import { talkRoom, TALK_V4, unwrap } from "./context";
 
 const TAGS = ["Talk calls"];

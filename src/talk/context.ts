@@ -6,7 +6,7 @@ import { clientAddress, currentUser, type AppContext } from "../lib/context";
 import { sha256Hex } from "../lib/crypto";
 import { OcsError } from "../lib/errors";
 import { knownToken, resolveToken, roomStub } from "../room/directory";
-import { FORBIDDEN, type Caller, type Outcome } from "../room/outcome";
+import { FORBIDDEN, type Caller, type Outcome } from "../room/contract";
 
 export const TALK_V4 = "/ocs/v2.php/apps/spreed/api/v4";
 export const TALK_V1 = "/ocs/v2.php/apps/spreed/api/v1";

@@ -3,7 +3,7 @@ import { inArray } from "drizzle-orm";
 import { database } from "../db/client";
 import { users, type RoomMemberRow, type RoomRow } from "../db/schema";
 import { config } from "../lib/config";
-import type { CallerView } from "../room/room";
+import type { CallerView } from "../room/contract";
 import { RoomType, type RoomMeta } from "../room/types";
 import { conversation, type MemberFacts, type RoomFacts } from "./conversation";
 

@@ -7,7 +7,8 @@ import { findOneToOne, roomsOfUser } from "../db/rooms";
 import { findGroup, findUserByLogin, findUsersByIds, groupMemberIds } from "../db/users";
 import { config } from "../lib/config";
 import { currentUser, type AppEnv } from "../lib/context";
-import { hashPassword, seal, sha1Hex } from "../lib/crypto";
+import { sha1Hex } from "../lib/crypto";
+import { storedPassword } from "../room/password";
 import { OcsError, ocsFail } from "../lib/errors";
 import { ocsBool, ocsInt, ocsRoute } from "../lib/route";
 import { newRoomToken, roomStub } from "../room/directory";
@@ -114,8 +115,7 @@ export function registerTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {
         ...base,
         name,
         members,
-        passwordHash: password ? await hashPassword(password) : null,
-        passwordSealed: password ? await seal(config(c.env).secret, password) : null,
+        ...(password ? await storedPassword(c.env, password).then((p) => ({ passwordHash: p.hash, passwordSealed: p.sealed })) : {}),
       };
     }
     const stub = roomStub(c.env, id);

@@ -5,15 +5,14 @@
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
-import { config } from "../lib/config";
 import { currentUser, type AppContext, type AppEnv } from "../lib/context";
-import { hashPassword, seal } from "../lib/crypto";
+import { storedPassword } from "../room/password";
 import { ocsFail } from "../lib/errors";
 import { ocsInt, ocsRoute } from "../lib/route";
 import { forgetToken } from "../room/directory";
 import { MAX_CUSTOM } from "../room/permissions";
-import type { Outcome } from "../room/outcome";
-import type { CallerView } from "../room/room";
+import type { Outcome } from "../room/contract";
+import type { CallerView } from "../room/contract";
 import { talkRoom, TALK_V4, unwrap } from "./context";
 import { presentView } from "./present";
 
@@ -40,7 +39,7 @@ export function registerTalkSettingsRoutes(app: OpenAPIHono<AppEnv>) {
       const name = p.roomName.trim();
       const length = [...name].length;
       if (length === 0 || length > RENAME_MAX_LENGTH) throw ocsFail(400, "value");
-      return conversationAfter(c, path.token, (r) => r.stub.rename(r.caller, name));
+      return conversationAfter(c, path.token, (r) => r.stub.updateSettings(r.caller, { name }));
     },
   );
 
@@ -52,11 +51,11 @@ export function registerTalkSettingsRoutes(app: OpenAPIHono<AppEnv>) {
   });
 
   ocsRoute(app, { method: "post", path: `${room}/public`, summary: "Allow guests (make public)", tags: TAGS, auth: "user" }, async (c, _p, path) =>
-    conversationAfter(c, path.token, (r) => r.stub.setPublic(r.caller, true)),
+    conversationAfter(c, path.token, (r) => r.stub.updateSettings(r.caller, { public: true })),
   );
 
   ocsRoute(app, { method: "delete", path: `${room}/public`, summary: "Disallow guests (make private)", tags: TAGS, auth: "user" }, async (c, _p, path) =>
-    conversationAfter(c, path.token, (r) => r.stub.setPublic(r.caller, false)),
+    conversationAfter(c, path.token, (r) => r.stub.updateSettings(r.caller, { public: false })),
   );
 
   ocsRoute(
@@ -64,7 +63,7 @@ export function registerTalkSettingsRoutes(app: OpenAPIHono<AppEnv>) {
     { method: "put", path: `${room}/read-only`, summary: "Set read-only", tags: TAGS, auth: "user", params: z.object({ state: ocsInt() }) },
     async (c, p, path) => {
       if (p.state !== 0 && p.state !== 1) throw ocsFail(400, "value");
-      return conversationAfter(c, path.token, (r) => r.stub.setReadOnly(r.caller, p.state));
+      return conversationAfter(c, path.token, (r) => r.stub.updateSettings(r.caller, { readOnly: p.state }));
     },
   );
 
@@ -72,17 +71,17 @@ export function registerTalkSettingsRoutes(app: OpenAPIHono<AppEnv>) {
     app,
     { method: "put", path: `${room}/password`, summary: "Set or remove the password", tags: TAGS, auth: "public", params: z.object({ password: z.string().max(1024) }) },
     async (c, p, path) => {
-      const password = p.password === "" ? null : { hash: await hashPassword(p.password), sealed: await seal(config(c.env).secret, p.password) };
-      return conversationAfter(c, path.token, (r) => r.stub.setPassword(r.caller, password));
+      const password = p.password === "" ? null : await storedPassword(c.env, p.password);
+      return conversationAfter(c, path.token, (r) => r.stub.updateSettings(r.caller, { password }));
     },
   );
 
   ocsRoute(app, { method: "post", path: `${room}/favorite`, summary: "Add to favorites", tags: TAGS, auth: "user" }, async (c, _p, path) =>
-    conversationAfter(c, path.token, (r) => r.stub.setFavorite(r.caller, true)),
+    conversationAfter(c, path.token, (r) => r.stub.setPreference(r.caller, "favorite", 1)),
   );
 
   ocsRoute(app, { method: "delete", path: `${room}/favorite`, summary: "Remove from favorites", tags: TAGS, auth: "user" }, async (c, _p, path) =>
-    conversationAfter(c, path.token, (r) => r.stub.setFavorite(r.caller, false)),
+    conversationAfter(c, path.token, (r) => r.stub.setPreference(r.caller, "favorite", 0)),
   );
 
   ocsRoute(
@@ -90,7 +89,7 @@ export function registerTalkSettingsRoutes(app: OpenAPIHono<AppEnv>) {
     { method: "post", path: `${room}/notify`, summary: "Set the notification level", tags: TAGS, auth: "user", params: z.object({ level: ocsInt() }) },
     async (c, p, path) => {
       if (p.level < 1 || p.level > 3) throw ocsFail(400, "level");
-      return conversationAfter(c, path.token, (r) => r.stub.setNotificationLevel(r.caller, p.level));
+      return conversationAfter(c, path.token, (r) => r.stub.setPreference(r.caller, "notification_level", p.level));
     },
   );
 
@@ -99,7 +98,7 @@ export function registerTalkSettingsRoutes(app: OpenAPIHono<AppEnv>) {
     { method: "post", path: `${room}/notify-calls`, summary: "Turn call notifications on or off", tags: TAGS, auth: "user", params: z.object({ level: ocsInt() }) },
     async (c, p, path) => {
       if (p.level !== 0 && p.level !== 1) throw ocsFail(400, "level");
-      return conversationAfter(c, path.token, (r) => r.stub.setCallNotifications(r.caller, p.level));
+      return conversationAfter(c, path.token, (r) => r.stub.setPreference(r.caller, "notification_calls", p.level));
     },
   );
 
@@ -117,7 +116,7 @@ export function registerTalkSettingsRoutes(app: OpenAPIHono<AppEnv>) {
       // `call` permissions were removed in Talk 20; only the room default remains.
       if (path.mode !== "default") throw ocsFail(400, "mode");
       if (p.permissions < 0 || p.permissions > MAX_CUSTOM) throw ocsFail(400, "value");
-      return conversationAfter(c, path.token, (r) => r.stub.setDefaultPermissions(r.caller, p.permissions));
+      return conversationAfter(c, path.token, (r) => r.stub.updateSettings(r.caller, { defaultPermissions: p.permissions }));
     },
   );
 }

@@ -10,10 +10,11 @@ import { currentUser, type AppEnv } from "../lib/context";
 import { ALNUM, hmac, hmacHex, randomString, toBase64 } from "../lib/crypto";
 import { OcsError, ocsFail } from "../lib/errors";
 import { ocsRoute } from "../lib/route";
-import type { Outcome } from "../room/outcome";
-import type { CallerView, SignalingPost, SignalingPull } from "../room/room";
+import type { Outcome } from "../room/contract";
+import type { CallerView } from "../room/contract";
 import { RoomType } from "../room/types";
 import { talkCaller, talkRoom } from "./context";
+import type { SignalingPost, SignalingPull } from "./longpoll";
 
 const TAGS = ["Talk signaling"];
 export const TALK_V3 = "/ocs/v2.php/apps/spreed/api/v3";

@@ -9,8 +9,8 @@ import { currentUser, type AppContext, type AppEnv } from "../lib/context";
 import { hmacHex, timingSafeEqual } from "../lib/crypto";
 import { OcsError, ocsFail } from "../lib/errors";
 import { ocsInt, ocsRoute } from "../lib/route";
-import type { Outcome } from "../room/outcome";
-import type { CallerView } from "../room/room";
+import type { CallerView, Outcome } from "../room/contract";
+import { LOBBY_TIMER_MAX } from "../room/ops/settings";
 import { roomByToken, talkRoom, TALK_V4, unwrap } from "./context";
 import { presentView } from "./present";
 
@@ -56,9 +56,10 @@ export function registerTalkWebinarRoutes(app: OpenAPIHono<AppEnv>) {
     },
     async (c, p, path) => {
       if (p.state !== 0 && p.state !== 1) throw ocsFail(400, "value");
-      if (p.timer !== undefined && p.timer !== null && p.timer < 0) throw ocsFail(400, "value");
+      // A time the room's alarm cannot hold (past 2262, e.g. milliseconds sent as seconds) is a bad value too.
+      if (p.timer !== undefined && p.timer !== null && (p.timer < 0 || p.timer > LOBBY_TIMER_MAX)) throw ocsFail(400, "value");
       const r = await talkRoom(c, path.token);
-      const view = unwrap((await r.stub.setLobby(r.caller, p.state, p.timer || null)) as Outcome<CallerView>);
+      const view = unwrap((await r.stub.updateSettings(r.caller, { lobby: { state: p.state, timer: p.timer || null } })) as Outcome<CallerView>);
       // Members the lobby now holds back are not to be called into the room.
       if (p.state === 1) await withdrawNotifications(database(c.env), "call", r.token, await r.stub.usersHeldInLobby());
       return { data: await presentView(c.env, view, r.serial, currentUser(c)?.userid) };
@@ -78,7 +79,7 @@ export function registerTalkWebinarRoutes(app: OpenAPIHono<AppEnv>) {
         mayEnable = groups.some((g) => cfg.sipGroups.includes(g));
       }
       const r = await talkRoom(c, path.token);
-      const view = unwrap((await r.stub.setSip(r.caller, p.state, { mayEnable, configured: sipConfigured(cfg) })) as Outcome<CallerView>);
+      const view = unwrap((await r.stub.updateSettings(r.caller, { sip: { state: p.state, mayEnable, configured: sipConfigured(cfg) } })) as Outcome<CallerView>);
       return { data: await presentView(c.env, view, r.serial, user?.userid) };
     },
   );

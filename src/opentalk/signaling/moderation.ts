@@ -4,18 +4,22 @@
  * send to the waiting room. The caller has checked that the sender is a joined moderator.
  */
 import type { Coalescer } from "./coalescer";
-import { controlState, iso, type Meeting, type Participant } from "./signaling-meeting";
-import { frame, type ModerationCommand, normalizeDisplayName } from "./signaling-frames";
+import { controlState, iso, type Meeting, type Participant } from "./meeting";
+import { type ModerationCommand, normalizeDisplayName } from "./frames";
 
 export interface ModerationDeps {
   meeting: Meeting;
   coalescer: Coalescer;
-  /** Sets the lobby (= waiting room) state through the room's meta row. */
-  setLobbyState(state: number): Promise<void>;
-  /** Tells everyone the waiting room was switched. */
-  waitingRoomChanged(enabled: boolean): void;
-  /** Marks a participant as gone (signaling-opentalk.ts). */
-  disconnect(participantId: string, closing: WebSocket | null): void;
+  /** Switches the room's lobby (= waiting room); the room's commit tells everyone. */
+  setLobbyState(self: Participant, state: number): Promise<void>;
+  /** Bans a user from the meeting and the room's call (until the meeting ends). */
+  ban(userUuid: string): Promise<void>;
+  /** The participant leaves the room's call (sent to the waiting room). */
+  leaveCall(participantId: string): Promise<void>;
+  /** Puts a participant out: the message, then their socket closes. */
+  remove(target: Participant, message: "kicked" | "banned"): Promise<void>;
+  /** Marks a participant as gone (protocol.ts). */
+  disconnect(participantId: string, closing: WebSocket | null): Promise<void>;
 }
 
 export async function moderate(deps: ModerationDeps, ws: WebSocket, self: Participant, command: ModerationCommand): Promise<void> {
@@ -24,8 +28,7 @@ const m = deps.meeting;
     case "enable_waiting_room":
     case "disable_waiting_room": {
       const enabled = command.action === "enable_waiting_room";
-      await deps.setLobbyState(enabled ? 1 : 0);
-      deps.waitingRoomChanged(enabled);
+      await deps.setLobbyState(self, enabled ? 1 : 0);
       return;
     }
     case "enable_raise_hands":
@@ -101,6 +104,7 @@ const m = deps.meeting;
       );
       deps.coalescer.note(target.id, true);
       m.send(target.id, "moderation", { message: "sent_to_waiting_room" });
+      await deps.leaveCall(target.id);
       const waiting = m.participant(target.id) as Participant;
       m.toModerators({ message: "joined_waiting_room", id: waiting.id, control: controlState(waiting) });
       return;
@@ -121,33 +125,10 @@ const m = deps.meeting;
           m.moderationError(ws, "cannot_ban_guest");
           return;
         }
-        m.sql.exec("INSERT OR IGNORE INTO ot_bans (user_uuid) VALUES (?)", target.userUuid);
+        await deps.ban(target.userUuid);
       }
-      remove(deps, target, command.action === "ban" ? "banned" : "kicked");
+      await deps.remove(target, command.action === "ban" ? "banned" : "kicked");
       return;
-    }
-  }
-}
-
-/** Kick or ban: the message, the socket closed, the participant gone for good (no resumption). */
-function remove(deps: ModerationDeps, target: Participant, message: "kicked" | "banned"): void {
-const m = deps.meeting;
-  const sockets = m.sockets(target.id);
-  for (const s of sockets) {
-    try {
-      s.send(frame("moderation", { message }));
-    } catch {
-      // gone already
-    }
-  }
-  deps.disconnect(target.id, null);
-  // A kicked participant may come back with a new ticket, through the waiting room again.
-  m.sql.exec("DELETE FROM ot_participants WHERE id = ?", target.id);
-  for (const s of sockets) {
-    try {
-      s.close(1000, message);
-    } catch {
-      // gone already
     }
   }
 }

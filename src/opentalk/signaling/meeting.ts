@@ -3,7 +3,7 @@
  * bans and moderation switches, and sending frames to participants' sockets. Shared by the
  * signaling protocol (signaling-opentalk.ts) and its moderation commands (signaling-moderation.ts).
  */
-import type { TariffResource } from "../db/tariffs";
+import type { TariffResource } from "../../db/tariffs";
 import {
   type ControlError,
   type ControlState,
@@ -11,11 +11,14 @@ import {
   type ModerationError,
   type ParticipationKind,
   type Role,
-} from "./signaling-frames";
+} from "./frames";
 
 export interface SignalingStart {
   kind: ParticipationKind;
   userUuid: string | null;
+  /** The user's login name (their Talk actor id), and whether they administer EdgeTalk. */
+  userid?: string;
+  admin?: boolean;
   displayName: string;
   avatarUrl: string | null;
   /** The Tariff resource of the room (its creator's), shown in join_success. */
@@ -35,8 +38,6 @@ export interface SignalingStart {
 export interface TicketEntrant {
   participantId: string;
 }
-
-/** What room.ts provides to this module. */
 
 /** Internal header on the Worker → DO upgrade request naming the redeemed ticket's entrant. */
 export const ENTRANT_HEADER = "X-EdgeTalk-Entrant";
@@ -80,7 +81,7 @@ export interface Participant {
   leftReason: LeftReason | null;
   tariff: string;
   /** From the ticket: what join_success shows about the room and its event. */
-  context: { creator: CreatorInfo; eventInfo: EventInfo | null };
+  context: { creator: CreatorInfo; eventInfo: EventInfo | null; userid: string | null };
 }
 
 const NO_CREATOR: CreatorInfo = { title: "", firstname: "", lastname: "", display_name: "", avatar_url: "" };
@@ -88,9 +89,9 @@ const NO_CREATOR: CreatorInfo = { title: "", firstname: "", lastname: "", displa
 function contextFromRow(text: string): Participant["context"] {
   try {
     const parsed = JSON.parse(text) as Partial<Participant["context"]>;
-    return { creator: parsed.creator ?? NO_CREATOR, eventInfo: parsed.eventInfo ?? null };
+    return { creator: parsed.creator ?? NO_CREATOR, eventInfo: parsed.eventInfo ?? null, userid: parsed.userid ?? null };
   } catch {
-    return { creator: NO_CREATOR, eventInfo: null };
+    return { creator: NO_CREATOR, eventInfo: null, userid: null };
   }
 }
 
@@ -158,10 +159,6 @@ export class Meeting {
 
   countModerators(): number {
     return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM ot_participants WHERE status = 'joined' AND connected = 1 AND role = 'moderator'").one().n;
-  }
-
-  isBanned(userUuid: string): boolean {
-    return this.sql.exec("SELECT 1 FROM ot_bans WHERE user_uuid = ?", userUuid).toArray().length > 0;
   }
 
   setting(key: string): string | null {

@@ -11,24 +11,32 @@
  * signaling-moderation.ts; this module holds the protocol's flow (tickets, sockets, join, leave,
  * announcements).
  */
-import { ALNUM, randomString, sha256Hex, verifyPassword } from "../lib/crypto";
+import { ALNUM, randomString, sha256Hex, verifyPassword } from "../../lib/crypto";
+import { type Caller, fail, ok, type Outcome } from "../../room/contract";
+import type { Tx } from "../../room/ops/actor";
+import { enterMeeting, leaveMeeting, pingMeeting } from "../../room/ops/sessions";
+import { isModeratorType } from "../../room/permissions";
+import type { Presence, RoomChange } from "../../room/presence";
+import { callRefusal, guestsByInviteCode, isOwner } from "../../room/rules";
+import type { RoomStore } from "../../room/store";
+import { banUser } from "../../room/ops/calls";
+import { MEETING_COOKIE } from "../../room/ops/sessions";
+import { updateSettings } from "../../room/ops/settings";
 import { Coalescer } from "./coalescer";
-import { fail, ok, type Outcome } from "./outcome";
-import { isModeratorType } from "./permissions";
 import {
   ControlCommand,
+  type ControlState,
   Envelope,
   frame,
   ModerationCommand,
   normalizeDisplayName,
   type Role,
   SIGNALING_PROTOCOL,
-} from "./signaling-frames";
-import { controlState, ENTRANT_HEADER, iso, type LeftReason, Meeting, type Participant, participantFromRow, type SignalingStart, type TicketEntrant } from "./signaling-meeting";
-import { moderate, type ModerationDeps } from "./signaling-moderation";
-import type { RoomMeta } from "./types";
+} from "./frames";
+import { controlState, ENTRANT_HEADER, iso, type LeftReason, Meeting, type Participant, participantFromRow, type SignalingStart, type TicketEntrant } from "./meeting";
+import { moderate, type ModerationDeps } from "./moderation";
 
-export { type CreatorInfo, ENTRANT_HEADER, type EventInfo, type LeftReason, type SignalingStart, type TicketEntrant } from "./signaling-meeting";
+export { type CreatorInfo, ENTRANT_HEADER, type EventInfo, type LeftReason, type SignalingStart, type TicketEntrant } from "./meeting";
 
 /** A dropped participant may resume (same id, waiting-room pass kept) for this long. */
 export const RESUMPTION_TTL_MS = 120_000;
@@ -40,14 +48,13 @@ export const IDLE_TIMEOUT_MS = 60_000;
 export const COALESCE_THRESHOLD = 25;
 export const COALESCE_WINDOW_MS = 250;
 
-/** What the Worker asks for when it issues a ticket (POST /start, /start_invited, call-in). */
+/** What the room object gives the protocol: its storage, the one write path, the password. */
 export interface SignalingHost {
   readonly ctx: DurableObjectState;
-  meta(): RoomMeta | null;
-  /** The Talk participant type of a user in this room, or null when they are no attendee. */
-  attendeeType(userUuid: string): number | null;
-  /** Sets the lobby (= waiting room) state and persists it through the room's meta row. */
-  setLobbyState(state: number): Promise<void>;
+  readonly store: RoomStore;
+  /** Runs a room operation through the room's write path (its commit tells every presence). */
+  apply<T>(op: (tx: Tx) => Outcome<T>): Promise<Outcome<T>>;
+  /** Re-arms the room's alarm (the heartbeat duty starts with the first socket). */
   armAlarm(): Promise<void>;
   /** The room password in clear (join_success `room_info.password`), or null when none is set. */
   roomPassword(): Promise<string | null>;
@@ -59,7 +66,7 @@ interface Attachment {
   seen: number;
 }
 
-export class OpenTalkSignaling {
+export class OpenTalkSignaling implements Presence {
   private readonly coalescer = new Coalescer();
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -71,8 +78,10 @@ export class OpenTalkSignaling {
     this.moderationDeps = {
       meeting: this.meeting,
       coalescer: this.coalescer,
-      setLobbyState: (state) => host.setLobbyState(state),
-      waitingRoomChanged: (enabled) => this.waitingRoomChanged(enabled),
+      setLobbyState: (self, state) => this.setLobbyState(self, state),
+      ban: (userUuid) => this.ban(userUuid),
+      leaveCall: (id) => this.leaveCall(id),
+      remove: (target, message) => this.removeParticipant(target, message),
       disconnect: (id, closing) => this.disconnect(id, closing),
     };
   }
@@ -89,18 +98,27 @@ export class OpenTalkSignaling {
    * session of the resumption token) and reserves the participant: a resumed one keeps its id.
    */
   async prepare(start: SignalingStart): Promise<Outcome<{ participantId: string; resumption: string }>> {
-    const meta = this.host.meta();
+    const meta = this.host.store.meta;
     if (!meta) return fail(404, "room");
+    const caller = startCaller(start);
+    const attendee = start.userUuid ? this.host.store.attendeeByUser(start.userUuid) : null;
+    // Users come in as members (or administrators of an OpenTalk room); guests by invite code where the room takes them.
+    if (start.kind === "user" && !attendee && !isOwner(meta, caller, null)) return fail(404, "room");
+    if (start.kind === "guest" && !guestsByInviteCode(meta)) return fail(403, "guests-not-allowed");
     if (start.checkPassword && meta.passwordHash !== null && !(await verifyPassword(start.password ?? "", meta.passwordHash))) {
       return fail(401, "wrong_room_password");
     }
-    if (start.userUuid && this.meeting.isBanned(start.userUuid)) return fail(403, "banned_from_room");
+    if (this.host.store.isBanned(start.userUuid)) return fail(403, "banned_from_room");
     // EdgeTalk runs no breakout rooms, so any breakout id is refused as the reference does then.
     if (start.breakoutRoom !== undefined) return fail(400, "no_breakout_rooms");
+    // The meeting is the room's call: the same rule admits both (read-only, start-call right).
+    const rights = attendee ?? { participantType: start.kind === "user" ? 5 : 4, permissions: 0 };
+    const refused = callRefusal(meta, rights, { banned: false, running: this.host.store.countInCall(0) > 0 });
+    if (refused) return fail(refused.status, refused.reason);
     const now = Date.now();
     this.sql.exec("DELETE FROM ot_participants WHERE connected = 0 AND resumption_expires < ?", now);
-    const role = this.roleOf(start, meta);
-    const isOwner = start.kind === "user" && start.userUuid !== null && meta.createdBy === start.userUuid;
+    const role: Role = start.kind !== "user" ? "guest" : (attendee && isModeratorType(attendee.participantType)) || isOwner(meta, caller, null) ? "moderator" : "user";
+    const isRoomOwner = attendee?.participantType === 1;
 
     if (start.resumption) {
       const hash = await sha256Hex(start.resumption);
@@ -111,7 +129,7 @@ export class OpenTalkSignaling {
         if (found.connected) return fail(400, "session_running");
         this.sql.exec(
           "UPDATE ot_participants SET resumption_expires = ?, avatar_url = ?, tariff = ?, role = ?, is_owner = ? WHERE id = ?",
-          now + RESUMPTION_TTL_MS, start.avatarUrl, JSON.stringify(start.tariff), role, isOwner ? 1 : 0, found.id,
+          now + RESUMPTION_TTL_MS, start.avatarUrl, JSON.stringify(start.tariff), role, isRoomOwner ? 1 : 0, found.id,
         );
         return ok({ participantId: found.id, resumption: start.resumption });
       }
@@ -121,20 +139,13 @@ export class OpenTalkSignaling {
     this.sql.exec(
       `INSERT INTO ot_participants (id, kind, user_uuid, display_name, avatar_url, role, is_owner, resumption_hash,
          resumption_expires, tariff, context) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      id, start.kind, start.userUuid, start.displayName, start.avatarUrl, role, isOwner ? 1 : 0,
+      id, start.kind, start.userUuid, start.displayName, start.avatarUrl, role, isRoomOwner ? 1 : 0,
       await sha256Hex(resumption), now + RESUMPTION_TTL_MS, JSON.stringify(start.tariff),
-      JSON.stringify({ creator: start.creator, eventInfo: start.eventInfo }),
+      JSON.stringify({ creator: start.creator, eventInfo: start.eventInfo, userid: start.userid ?? null }),
     );
     return ok({ participantId: id, resumption });
   }
 
-  /** Room creator and Talk moderators moderate; other users are users; guests and SIP are guests. */
-  private roleOf(start: SignalingStart, meta: RoomMeta): Role {
-    if (start.kind !== "user" || !start.userUuid) return "guest";
-    if (meta.createdBy === start.userUuid) return "moderator";
-    const type = this.host.attendeeType(start.userUuid);
-    return type !== null && isModeratorType(type) ? "moderator" : "user";
-  }
 
   // -------------------------------------------------------------------------------------------
   // Sockets
@@ -149,7 +160,7 @@ export class OpenTalkSignaling {
       return jsonError(400, "bad_request", "Missing entrant");
     }
     const participant = this.meeting.participant(entrant.participantId);
-    if (!participant || !this.host.meta()) return jsonError(401, "invalid_ticket", "Invalid or expired ticket");
+    if (!participant || !this.host.store.meta) return jsonError(401, "invalid_ticket", "Invalid or expired ticket");
     if (participant.connected) return jsonError(400, "session_running", "the session of the given resumption token is still running");
     const { 0: client, 1: server } = new WebSocketPair();
     this.host.ctx.acceptWebSocket(server, [participant.id]);
@@ -224,22 +235,22 @@ export class OpenTalkSignaling {
     } catch {
       // already closed
     }
-    if (att) this.disconnect(att.p, ws);
+    if (att) await this.disconnect(att.p, ws);
     this.announce(true);
     await this.host.armAlarm();
   }
 
   /**
-   * The heartbeat duty of the room's alarm: sockets silent for too long are closed, and
-   * participants marked connected without a socket (lost in a crash) are cleaned up.
+   * The heartbeat duty of the room's alarm: sockets silent for too long are closed, participants
+   * marked connected without a socket (lost in a crash) are cleaned up, and the sessions of those
+   * present stay alive.
    */
-  async heartbeat(): Promise<void> {
-    const now = Date.now();
+  async alarm(now: number): Promise<void> {
     const open = new Set<string>();
     for (const ws of this.host.ctx.getWebSockets()) {
       const att = ws.deserializeAttachment() as Attachment | null;
       if (!att || now - att.seen > IDLE_TIMEOUT_MS) {
-        if (att) this.disconnect(att.p, ws, "timeout");
+        if (att) await this.disconnect(att.p, ws, "timeout");
         try {
           ws.close(1001, "timeout");
         } catch {
@@ -250,31 +261,171 @@ export class OpenTalkSignaling {
       }
     }
     for (const row of this.sql.exec("SELECT id FROM ot_participants WHERE connected = 1").toArray()) {
-      if (!open.has(row.id as string)) this.disconnect(row.id as string, null, "timeout");
+      if (!open.has(row.id as string)) await this.disconnect(row.id as string, null, "timeout");
+    }
+    const present = this.meeting.all("joined").map((p) => p.id);
+    if (present.length > 0) {
+      await this.host.apply((tx) => {
+        pingMeeting(tx, present);
+        return ok(null);
+      });
     }
     this.announce(true);
   }
 
   /** When the heartbeat wants the alarm: only while sockets exist. */
-  nextHeartbeat(): number | null {
+  nextAlarm(): number | null {
     return this.host.ctx.getWebSockets().length > 0 ? Date.now() + HEARTBEAT_MS : null;
   }
 
-  /** The waiting room changed through REST (PATCH room) or the Talk lobby: tell everyone. */
-  waitingRoomChanged(enabled: boolean): void {
-    this.meeting.broadcast("moderation", { message: enabled ? "waiting_room_enabled" : "waiting_room_disabled" }, ["joined", "waiting"]);
+  /**
+   * A room change, whichever dialect made it: the waiting room switched, the room went read-only
+   * or away, members were removed, demoted or promoted. Everyone connected hears what concerns them.
+   */
+  changed(change: RoomChange): void {
+    if (change.deleted) {
+      this.closeAll("room_deleted");
+      return;
+    }
+    if (this.host.ctx.getWebSockets().length === 0) {
+      this.sql.exec("DELETE FROM ot_talk_peers");
+      return;
+    }
+    if (change.readOnly) {
+      // A read-only room has no call: the meeting ends for everyone, as Talk ends its call.
+      this.endAll();
+      return;
+    }
+    if (change.lobby !== null) {
+      this.meeting.broadcast("moderation", { message: change.lobby ? "waiting_room_enabled" : "waiting_room_disabled" }, ["joined", "waiting"]);
+    }
+    for (const removed of change.removed) {
+      if (removed.left) continue;
+      for (const p of this.participantsOf(removed)) this.removeParticipant(p, "kicked").catch((err) => console.warn("signaling: removal", err));
+    }
+    const meta = this.host.store.meta;
+    for (const updated of change.updated) {
+      const attendee = updated.userUuid ? this.host.store.attendeeByUser(updated.userUuid) : null;
+      if (!meta || !attendee) continue;
+      for (const p of this.participantsOf(updated)) {
+        const role: Role = isModeratorType(attendee.participantType) ? "moderator" : "user";
+        const owner = attendee.participantType === 1;
+        if (p.role === role && p.isOwner === owner) continue;
+        this.sql.exec("UPDATE ot_participants SET role = ?, is_owner = ? WHERE id = ?", role, owner ? 1 : 0, p.id);
+        if (p.role !== role) this.meeting.send(p.id, "control", { message: "role_updated", new_role: role });
+        if (p.status === "joined") this.coalescer.note(p.id, true);
+      }
+    }
+    if (change.sessions || change.updated.length > 0 || change.removed.length > 0) this.syncTalkPeers(true);
+    this.announce(true);
   }
 
-  /** The room is being deleted: `room_deleted` to everyone, then the sockets close. */
-  closeAll(): void {
+  /**
+   * Talk sessions in the room's call are participants of the meeting as OpenTalk clients see them
+   * (`joined`, `left`): one live presence. Each gets a participant id of its own on first sight.
+   */
+  private syncTalkPeers(announce: boolean): void {
+    const meta = this.host.store.meta;
+    if (!meta) return;
+    const known = new Map(
+      this.sql.exec("SELECT session_id, participant_id, control FROM ot_talk_peers").toArray().map((r) => [r.session_id as string, { id: r.participant_id as string, control: r.control as string }]),
+    );
+    const current = new Set<string>();
+    for (const s of this.host.store.sessionsWithAttendees(0)) {
+      if (s.inCall === 0 || s.cookie.startsWith(MEETING_COOKIE)) continue;
+      current.add(s.id);
+      const attendee = this.host.store.attendeeById(s.attendeeId);
+      const control: ControlState = {
+        display_name: attendee?.displayName || s.actorId,
+        role: isModeratorType(s.participantType) ? "moderator" : s.actorType === "users" ? "user" : "guest",
+        participation_kind: s.actorType === "users" ? "user" : "guest",
+        hand_is_up: false,
+        joined_at: iso(s.createdAt * 1000),
+        left_at: null,
+        hand_updated_at: iso(s.createdAt * 1000),
+        is_room_owner: s.participantType === 1,
+      };
+      const text = JSON.stringify(control);
+      const before = known.get(s.id);
+      if (before?.control === text) continue;
+      const id = before?.id ?? crypto.randomUUID();
+      this.sql.exec("INSERT OR REPLACE INTO ot_talk_peers (session_id, participant_id, control) VALUES (?, ?, ?)", s.id, id, text);
+      if (announce) this.meeting.broadcast("control", { message: before ? "update" : "joined", id, control }, ["joined"]);
+    }
+    for (const [sessionId, peer] of known) {
+      if (current.has(sessionId)) continue;
+      this.sql.exec("DELETE FROM ot_talk_peers WHERE session_id = ?", sessionId);
+      if (announce) this.meeting.broadcast("control", { message: "left", id: peer.id, reason: "quit" }, ["joined"]);
+    }
+  }
+
+  /** The Talk peers as join_success lists them. */
+  private talkPeers(): { id: string; control: ControlState }[] {
+    this.syncTalkPeers(false);
+    return this.sql
+      .exec("SELECT participant_id, control FROM ot_talk_peers ORDER BY rowid")
+      .toArray()
+      .map((r) => ({ id: r.participant_id as string, control: JSON.parse(r.control as string) as ControlState }));
+  }
+
+  /** Connected participants of a member (a user, or the guest attendee of one participant). */
+  private participantsOf(m: { userUuid: string | null; actorId?: string }): Participant[] {
+    const rows = m.userUuid
+      ? this.sql.exec("SELECT * FROM ot_participants WHERE user_uuid = ? AND connected = 1", m.userUuid).toArray()
+      : m.actorId?.startsWith(MEETING_COOKIE)
+        ? this.sql.exec("SELECT * FROM ot_participants WHERE id = ? AND connected = 1", m.actorId.slice(MEETING_COOKIE.length)).toArray()
+        : [];
+    return rows.map(participantFromRow);
+  }
+
+  /** `room_deleted` (or another last word) to every socket, then they close. */
+  private closeAll(message: string): void {
     for (const ws of this.host.ctx.getWebSockets()) {
       try {
-        ws.send(frame("control", { message: "room_deleted" }));
-        ws.close(1000, "room deleted");
+        ws.send(frame("control", { message }));
+        ws.close(1000, message);
       } catch {
         // already gone
       }
     }
+  }
+
+  /** The meeting ends for everyone present or waiting (`session_ended`, then the socket closes). */
+  private endAll(): void {
+    for (const p of [...this.meeting.all("joined"), ...this.meeting.all("waiting")]) this.removeParticipant(p, "session_ended").catch((err) => console.warn("signaling: session end", err));
+  }
+
+  /** A participant put out: the message, the participant gone for good (no resumption), the socket closed. */
+  async removeParticipant(target: Participant, message: "kicked" | "banned" | "session_ended"): Promise<void> {
+    const sockets = this.meeting.sockets(target.id);
+    for (const s of sockets) {
+      try {
+        s.send(frame("moderation", { message }));
+      } catch {
+        // gone already
+      }
+    }
+    await this.disconnect(target.id, null);
+    // A kicked participant may come back with a new ticket, through the waiting room again.
+    this.sql.exec("DELETE FROM ot_participants WHERE id = ?", target.id);
+    for (const s of sockets) {
+      try {
+        s.close(1000, message);
+      } catch {
+        // gone already
+      }
+    }
+  }
+
+  /** Waiting room on or off from the meeting's moderation: a room setting like any other. */
+  private async setLobbyState(self: Participant, state: number): Promise<void> {
+    const caller: Caller = { ...participantCaller(self), meetingModerator: true };
+    await this.host.apply((tx) => updateSettings(tx, caller, { lobby: { state } }));
+  }
+
+  /** A ban keeps the user out of the meeting and of the room's call until the meeting ends. */
+  private async ban(userUuid: string): Promise<void> {
+    await this.host.apply((tx) => banUser(tx, userUuid));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -363,7 +514,7 @@ export class OpenTalkSignaling {
         return;
       }
     }
-    const meta = this.host.meta();
+    const meta = this.host.store.meta;
     if (meta?.lobbyState === 1 && me.role !== "moderator" && !me.accepted) {
       const now = iso();
       this.sql.exec("UPDATE ot_participants SET status = 'waiting', joined_at = ?, hand_updated_at = ? WHERE id = ?", now, now, me.id);
@@ -384,8 +535,10 @@ export class OpenTalkSignaling {
       now, now, self.id,
     );
     const me = this.meeting.participant(self.id) as Participant;
+    // In the meeting is in the room's call: the participant holds a session as Talk sees it.
+    await this.host.apply((tx) => ok(enterMeeting(tx, { id: me.id, userUuid: me.userUuid, userid: me.context.userid, displayName: me.displayName })));
     const others = this.meeting.all("joined").filter((p) => p.id !== me.id);
-    const meta = this.host.meta();
+    const meta = this.host.store.meta;
     const moderator = me.role === "moderator";
     ws.send(
       frame("control", {
@@ -395,7 +548,7 @@ export class OpenTalkSignaling {
         ...(me.avatarUrl ? { avatar_url: me.avatarUrl } : {}),
         role: me.role,
         tariff: JSON.parse(me.tariff),
-        participants: others.map((p) => ({ id: p.id, control: controlState(p) })),
+        participants: [...others.map((p) => ({ id: p.id, control: controlState(p) })), ...this.talkPeers()],
         is_room_owner: me.isOwner,
         event_info: me.context.eventInfo,
         room_info: { id: meta?.id ?? "", ...(password !== null ? { password } : {}), created_by: me.context.creator },
@@ -423,7 +576,7 @@ export class OpenTalkSignaling {
   // Leaving
 
   /** Marks a participant as gone (idempotent). `closing` is the socket going away, if known. */
-  private disconnect(participantId: string, closing: WebSocket | null, reason: LeftReason = "quit"): void {
+  private async disconnect(participantId: string, closing: WebSocket | null, reason: LeftReason = "quit"): Promise<void> {
     const p = this.meeting.participant(participantId);
     if (!p?.connected) return;
     // Another socket of the same participant cannot exist (accept refuses it), but be exact.
@@ -439,10 +592,20 @@ export class OpenTalkSignaling {
     // Waiting participants are never stranded by a moderator leaving: the waiting list stays
     // in storage and the next moderator to join receives it in join_success.
     const remaining = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM ot_participants WHERE connected = 1").one().n;
-    if (remaining === 0) {
-      this.sql.exec("DELETE FROM ot_bans");
-      this.sql.exec("DELETE FROM ot_settings");
-    }
+    if (remaining === 0) this.sql.exec("DELETE FROM ot_settings");
+    await this.host.apply((tx) => {
+      leaveMeeting(tx, p.id);
+      if (remaining === 0) tx.store.clearBans();
+      return ok(null);
+    });
+  }
+
+  /** The participant is out of the meeting but still connected (sent to the waiting room). */
+  private async leaveCall(participantId: string): Promise<void> {
+    await this.host.apply((tx) => {
+      leaveMeeting(tx, participantId);
+      return ok(null);
+    });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -484,6 +647,17 @@ export class OpenTalkSignaling {
 
 }
 
+
+/** The participant as the room's rulebook sees them. */
+function participantCaller(p: Participant): Caller {
+  if (p.kind === "user" && p.userUuid) return { kind: "user", userUuid: p.userUuid, userid: p.context.userid ?? undefined, cookie: "" };
+  return { kind: "guest", cookie: "" };
+}
+
+function startCaller(start: SignalingStart): Caller {
+  if (start.kind === "user" && start.userUuid) return { kind: "user", userUuid: start.userUuid, userid: start.userid, admin: start.admin, cookie: "" };
+  return { kind: "guest", cookie: "" };
+}
 
 function jsonError(status: number, code: string, message: string): Response {
   return new Response(JSON.stringify({ code, message }), { status, headers: { "Content-Type": "text/json; charset=utf-8" } });

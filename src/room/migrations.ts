@@ -35,7 +35,7 @@ const MIGRATIONS: string[] = [
   `CREATE TABLE signaling_messages (
      id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL, data TEXT NOT NULL, created_at INTEGER NOT NULL);
    CREATE INDEX signaling_messages_session ON signaling_messages(session_id);`,
-  // OpenTalk signaling (src/room/signaling-opentalk.ts): participants of the live meeting with
+  // OpenTalk signaling (src/opentalk/signaling/): participants of the live meeting with
   // their waiting-room pass and resumption token (hashed), bans of this session, and moderation
   // switches (raise hands). The waiting room itself is meta.lobby_state.
   `CREATE TABLE ot_participants (
@@ -52,6 +52,14 @@ const MIGRATIONS: string[] = [
   // participant left (`left.reason`).
   `ALTER TABLE ot_participants ADD COLUMN context TEXT NOT NULL DEFAULT '{}';
    ALTER TABLE ot_participants ADD COLUMN left_reason TEXT;`,
+  // One rulebook: where the room was created (OpenTalk rooms are governed by their owner), bans
+  // belong to the room (they keep a user out of the meeting and its call alike), the D1 index
+  // changes still to be written, recorded with the change itself (store.ts `markPending`), and the
+  // Talk sessions in the call as OpenTalk participants see them (announced ids).
+  `ALTER TABLE meta ADD COLUMN origin TEXT NOT NULL DEFAULT 'talk';
+   ALTER TABLE ot_bans RENAME TO bans;
+   CREATE TABLE index_pending (key TEXT PRIMARY KEY, gen INTEGER NOT NULL, room_id TEXT NOT NULL);
+   CREATE TABLE ot_talk_peers (session_id TEXT PRIMARY KEY, participant_id TEXT NOT NULL, control TEXT NOT NULL);`,
 ];
 
 export function migrate(sql: SqlStorage): number {
@@ -66,4 +74,3 @@ export function migrate(sql: SqlStorage): number {
   return version;
 }
 
-export const SCHEMA_VERSION = MIGRATIONS.length;

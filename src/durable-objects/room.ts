@@ -1,0 +1,73 @@
+/**
+ * The deployed room Durable Object: the dialect-neutral core (src/room/room.ts) plus the live
+ * protocols it hosts, each a presence that hears every committed room change:
+ * - Talk's internal signaling long-poll (src/talk/longpoll.ts), reached by RPC;
+ * - OpenTalk's signaling WebSocket (src/opentalk/signaling/), reached by `fetch` after the Worker
+ *   redeemed a ticket, with the hibernation API.
+ */
+import { config } from "../lib/config";
+import { unseal } from "../lib/crypto";
+import { OpenTalkSignaling, type SignalingStart } from "../opentalk/signaling/protocol";
+import type { Caller, Outcome } from "../room/contract";
+import type { Presence } from "../room/presence";
+import { RoomObject } from "../room/room";
+import { type SignalingPost, type SignalingPull, TalkLongPoll } from "../talk/longpoll";
+
+export class Room extends RoomObject {
+  private talkModule: TalkLongPoll | null = null;
+  private openTalkModule: OpenTalkSignaling | null = null;
+
+  private get talk(): TalkLongPoll {
+    this.talkModule ??= new TalkLongPoll(this.store);
+    return this.talkModule;
+  }
+
+  private get openTalk(): OpenTalkSignaling {
+    this.openTalkModule ??= new OpenTalkSignaling({
+      ctx: this.ctx,
+      store: this.store,
+      apply: (op) => this.apply(op),
+      armAlarm: () => this.commit.arm(),
+      roomPassword: async () => (this.store.meta?.passwordSealed ? unseal(config(this.env).secret, this.store.meta.passwordSealed) : null),
+    });
+    return this.openTalkModule;
+  }
+
+  protected override presences(): Presence[] {
+    return [this.talk, this.openTalk];
+  }
+
+  // Talk internal signaling
+
+  async sendSignaling(caller: Caller, posts: SignalingPost[]): Promise<Outcome<number>> {
+    return this.talk.send(caller, posts);
+  }
+
+  async pullSignaling(caller: Caller, roomSerial: number, waitMs?: number): Promise<Outcome<SignalingPull>> {
+    return this.talk.pull(caller, roomSerial, waitMs);
+  }
+
+  // OpenTalk signaling
+
+  /** Checks a signaling start (membership, password, ban, the call rule) and reserves the participant. */
+  async prepareSignaling(start: SignalingStart): Promise<Outcome<{ participantId: string; resumption: string }>> {
+    return this.openTalk.prepare(start);
+  }
+
+  /** The only fetch: the signaling upgrade forwarded by the Worker after redeeming a ticket. */
+  override async fetch(request: Request): Promise<Response> {
+    return this.openTalk.accept(request);
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    await this.openTalk.message(ws, message);
+  }
+
+  override async webSocketClose(ws: WebSocket): Promise<void> {
+    await this.openTalk.closed(ws);
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    await this.openTalk.closed(ws);
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * What crosses the room object's RPC boundary: who acts (`Caller`), results (`Outcome`: errors are
+ * values, RPC does not keep exception classes) and the views the dialect layers translate.
+ */
+import type { Attendee, RoomMeta, Session } from "./types";
+
+/**
+ * Why a room operation was refused. The dialect layers map each reason to their own error shape;
+ * the words are the Talk reference's `{error}` values where it has one.
+ */
+export type FailureReason =
+  | "room" | "session" | "forbidden" | "participant" | "password" | "conflict" | "type" | "room-type"
+  | "object" | "owner" | "moderator" | "self" | "last-moderator" | "participant-type" | "guest" | "lobby"
+  | "read-only" | "permission" | "consent" | "in-call" | "actor-type" | "call" | "target-in-call"
+  | "sip" | "config" | "token" | "state" | "pin" | "banned" | "guests-not-allowed" | "value"
+  // OpenTalk signaling starts
+  | "wrong_room_password" | "banned_from_room" | "no_breakout_rooms" | "session_running";
+
+export type Outcome<T> = { ok: true; value: T } | { ok: false; status: number; reason: FailureReason; data?: unknown };
+
+/** Reason of a failure because the caller lacks the role an operation needs (not a rule about its target). */
+export const FORBIDDEN = "forbidden" satisfies FailureReason;
+
+export const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
+export const fail = (status: number, reason: FailureReason, data?: unknown): Outcome<never> => ({ ok: false, status, reason, data });
+
+/** Who is acting on a room. `cookie` is a hash of the caller's session cookie ("" for none). */
+export interface Caller {
+  kind: "user" | "guest";
+  userUuid?: string;
+  userid?: string;
+  displayName?: string;
+  /** An administrator: counts as owner of rooms governed by their owner (OpenTalk rooms). */
+  admin?: boolean;
+  /**
+   * A moderator of the live OpenTalk meeting (the role can be granted there for the meeting's
+   * duration, as OpenTalk does): moderates, does not configure.
+   */
+  meetingModerator?: boolean;
+  cookie: string;
+  /** Talk's X-Nextcloud-Talk-Session-Tab-Id (64 alphanumerics), one session per tab. */
+  tabId?: string;
+}
+
+/** What a caller sees of a room: the room, their attendee row and their current session. */
+export interface CallerView {
+  meta: RoomMeta;
+  attendee: Attendee | null;
+  session: Session | null;
+}
+
+/** What a signed-in caller may do with a room, decided by the rulebook (OpenTalk routes ask this). */
+export interface RoomGrant {
+  meta: RoomMeta;
+  attendee: Attendee | null;
+  /** May configure the room (settings, invites, deletion). */
+  configure: boolean;
+  /** Moderates the live meeting. */
+  moderator: boolean;
+  owner: boolean;
+}
+
+/** The participant list: every attendee with their live sessions. */
+export interface ParticipantList {
+  meta: RoomMeta;
+  self: Attendee;
+  attendees: Attendee[];
+  sessions: Session[];
+}
+
+/** One session in the call (Talk `GET /call/{token}`). */
+export interface CallPeer {
+  actorType: string;
+  actorId: string;
+  displayName: string;
+  lastPing: number;
+  sessionId: string;
+}
+
+/** A call join; when it started the call, the users to tell about it. */
+export interface CallStart {
+  started: boolean;
+  roomName: string;
+  notify: { actorId: string; userUuid: string }[];
+}
+
+/** Whether removing an attendee took the whole room with it (its last member left). */
+export interface Removal {
+  roomDeleted: boolean;
+}

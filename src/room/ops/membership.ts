@@ -1,0 +1,200 @@
+/**
+ * Membership: adding users, groups and e-mail invitees, removing attendees, leaving for good,
+ * promoting and demoting, attendee permissions, guest names, and event invitees (OpenTalk). The
+ * same rules whichever dialect asks; removals and demotions reach every live presence through the
+ * change they record.
+ */
+import { type Caller, fail, ok, type Outcome, type Removal } from "../contract";
+import { initialPermissions, isLoggedInModeratorType, isModeratorType, modifyPermissions, type PermissionMethod } from "../permissions";
+import { isGroupOrPublic, isOneToOne } from "../rules";
+import { type AttendeeRow, nowSeconds } from "../store";
+import { type Attendee, type NewMember, ParticipantType, type RoomMeta, RoomType } from "../types";
+import { type Access, access, participantAccess, removeAttendee, stripUser, type Tx, updateAttendee } from "./actor";
+import { assignPins } from "./settings";
+
+/** Adds an attendee; in a room with SIP dial-in they get a PIN. */
+export function insertMember(tx: Tx, m: NewMember): AttendeeRow {
+  const added = tx.store.insertAttendee(m, nowSeconds());
+  if (tx.meta.sipEnabled !== 0) assignPins(tx.store);
+  return tx.store.attendeeById(added.id) as AttendeeRow;
+}
+
+/**
+ * Adds users, groups (with their members) or email invitees. Email invitees turn a group room
+ * public (a Talk room; owner-governed rooms take guests by invite code instead).
+ */
+export function addParticipants(tx: Tx, caller: Caller, members: NewMember[]): Outcome<{ meta: RoomMeta; type: number; typeChanged: boolean; invited: Attendee[] }> {
+  const granted = access(tx, caller, "configureLoggedIn");
+  if (!granted.ok) return granted;
+  const { meta } = tx;
+  if (!isGroupOrPublic(meta.type) || meta.objectType === "share:password") return fail(400, "room-type");
+  const invited: Attendee[] = [];
+  for (const m of members) {
+    const existing = tx.store.attendeeByActor(m.actorType, m.actorId);
+    if (existing) {
+      if (existing.participantType === ParticipantType.UserSelfJoined && m.participantType === ParticipantType.User) {
+        updateAttendee(tx, existing, { participantType: ParticipantType.User });
+        tx.change.settings = true;
+      }
+      continue;
+    }
+    const added = insertMember(tx, m);
+    tx.change.settings = true;
+    if (added.actorType === "emails") invited.push(stripUser(added));
+  }
+  const typeChanged = invited.length > 0 && meta.type === RoomType.Group && meta.origin === "talk";
+  if (typeChanged) meta.type = RoomType.Public;
+  return ok({ meta: { ...meta }, type: meta.type, typeChanged, invited });
+}
+
+/** Adds members the Worker vouches for (room creation flows, re-adding one-to-one partners). */
+export function addMembers(tx: Tx, members: NewMember[]): number {
+  let added = 0;
+  for (const m of members) {
+    if (tx.store.attendeeByActor(m.actorType, m.actorId)) continue;
+    insertMember(tx, m);
+    tx.change.settings = true;
+    added += 1;
+  }
+  return added;
+}
+
+/**
+ * Removes an attendee. Owners cannot be removed by others; moderators must be demoted first.
+ * Removing yourself follows the leave-conversation rules.
+ */
+export function removeOther(tx: Tx, caller: Caller, attendeeId: number): Outcome<Removal | "self"> {
+  const granted = access(tx, caller, "configure");
+  if (!granted.ok) return granted;
+  if (isOneToOne(tx.meta.type)) return fail(400, "room-type");
+  const target = tx.store.attendeeById(attendeeId);
+  if (!target) return fail(404, "participant");
+  if (target.id === granted.value.attendee?.id) return ok("self");
+  if (target.participantType === ParticipantType.Owner) return fail(403, "owner");
+  if (isModeratorType(target.participantType)) return fail(400, "moderator");
+  removeAttendee(tx, target);
+  tx.change.settings = true;
+  return ok({ roomDeleted: false });
+}
+
+/**
+ * The leave-for-good rules: the last moderator stays while others remain; the last member leaving
+ * deletes the room ("wipe": the caller deletes it).
+ */
+export function leaveForGood(tx: Tx, caller: Caller): Outcome<Removal | "wipe"> {
+  const granted = participantAccess(tx, caller, "participant");
+  if (!granted.ok) return granted;
+  const { attendee } = granted.value;
+  const { meta, store } = tx;
+  const members = store.countMembers();
+  if (isLoggedInModeratorType(attendee.participantType) && !isOneToOne(meta.type) && members > 1 && store.countLoggedInModerators() === 1) {
+    return fail(400, "last-moderator");
+  }
+  const isMember = attendee.participantType >= ParticipantType.Owner && attendee.participantType <= ParticipantType.User;
+  if (isMember && members === 1 && meta.type !== RoomType.Changelog && meta.objectType !== "file") return ok("wipe");
+  removeAttendee(tx, attendee);
+  tx.change.settings = true;
+  return ok({ roomDeleted: false });
+}
+
+const PROMOTIONS: Record<number, number> = { [ParticipantType.User]: ParticipantType.Moderator, [ParticipantType.Guest]: ParticipantType.GuestModerator };
+const DEMOTIONS: Record<number, number> = { [ParticipantType.Moderator]: ParticipantType.User, [ParticipantType.GuestModerator]: ParticipantType.Guest };
+
+/** Promotes a user (3 → 2) or guest (4 → 6), or demotes back; never the owner or oneself. */
+export function changeRole(tx: Tx, caller: Caller, attendeeId: number, direction: "promote" | "demote"): Outcome<null> {
+  const granted = access(tx, caller, "configure");
+  if (!granted.ok) return granted;
+  const target = tx.store.attendeeById(attendeeId);
+  if (!target) return fail(404, "participant");
+  if (target.id === granted.value.attendee?.id) return fail(403, "self");
+  if (target.participantType === ParticipantType.Owner) return fail(403, "owner");
+  const transitions = direction === "promote" ? PROMOTIONS : DEMOTIONS;
+  const next = target.actorType === "groups" || target.actorType === "circles" ? undefined : transitions[target.participantType];
+  if (next === undefined) return fail(400, "participant-type");
+  // A promotion starts from a clean slate: moderators have every permission anyway.
+  updateAttendee(tx, target, { participantType: next, permissions: isModeratorType(next) ? 0 : target.permissions });
+  tx.change.settings = true;
+  return ok(null);
+}
+
+/** Stores a set/add/remove on one attendee; self-joined users become permanent members. */
+function applyPermissions(tx: Tx, target: AttendeeRow, method: PermissionMethod, value: number, meta: RoomMeta): void {
+  const start = target.permissions !== 0 || method === "set" ? target.permissions : initialPermissions(target.participantType, meta.defaultPermissions);
+  const type = target.participantType === ParticipantType.UserSelfJoined ? ParticipantType.User : target.participantType;
+  updateAttendee(tx, target, { permissions: modifyPermissions(method, start, value), participantType: type });
+}
+
+/** Sets, adds or removes permissions of one attendee (moderators). */
+export function setAttendeePermissions(tx: Tx, caller: Caller, attendeeId: number, method: PermissionMethod, value: number): Outcome<Access> {
+  const granted = access(tx, caller, "moderator");
+  if (!granted.ok) return granted;
+  if (!isGroupOrPublic(tx.meta.type)) return fail(400, "room-type");
+  const target = tx.store.attendeeById(attendeeId);
+  if (!target) return fail(404, "participant");
+  if (target.actorType === "groups" || target.actorType === "circles") return fail(400, "type");
+  if (isModeratorType(target.participantType)) return fail(403, "moderator");
+  applyPermissions(tx, target, method, value, tx.meta);
+  tx.change.settings = true;
+  return granted;
+}
+
+/** The same change for every attendee without moderator rights (moderators). */
+export function setAllPermissions(tx: Tx, caller: Caller, method: PermissionMethod, value: number): Outcome<Access> {
+  const granted = access(tx, caller, "moderator");
+  if (!granted.ok) return granted;
+  if (!isGroupOrPublic(tx.meta.type)) return fail(400, "room-type");
+  for (const a of tx.store.attendees("actor_type NOT IN ('groups', 'circles')")) {
+    if (!isModeratorType(a.participantType)) applyPermissions(tx, a, method, value, tx.meta);
+  }
+  tx.change.settings = true;
+  return granted;
+}
+
+/** Email invitees to send their invitation again: one attendee, or all of them (moderators). */
+export function invitationTargets(tx: Tx, caller: Caller, attendeeId: number | null): Outcome<{ meta: RoomMeta; invitees: Attendee[] }> {
+  const granted = access(tx, caller, "configure");
+  if (!granted.ok) return granted;
+  let rows: AttendeeRow[];
+  if (attendeeId !== null) {
+    const target = tx.store.attendeeById(attendeeId);
+    if (!target) return fail(404, "participant");
+    rows = [target];
+  } else {
+    rows = tx.store.attendees("actor_type = 'emails'");
+  }
+  return ok({ meta: { ...tx.meta }, invitees: rows.filter((a) => a.actorType === "emails").map(stripUser) });
+}
+
+/** A guest (or guest moderator) names themselves. */
+export function setGuestName(tx: Tx, caller: Caller, displayName: string): Outcome<null> {
+  const granted = participantAccess(tx, caller, "participant");
+  if (!granted.ok) return granted;
+  const { attendee } = granted.value;
+  if (attendee.participantType !== ParticipantType.Guest && attendee.participantType !== ParticipantType.GuestModerator) return fail(403, "guest");
+  tx.store.updateAttendee(attendee, { displayName });
+  return ok(null);
+}
+
+/**
+ * Membership from an OpenTalk event invite (the event's owner acts): adds the user with
+ * `participantType` (3 user, 2 moderator), changes the type of an invited member, or removes them
+ * (null). The owner is never touched. Returns whether anything changed.
+ */
+export function setInvitedUser(tx: Tx, caller: Caller, member: NewMember, participantType: number | null): Outcome<boolean> {
+  const granted = access(tx, caller, "configure");
+  if (!granted.ok) return granted;
+  const existing = tx.store.attendeeByActor(member.actorType, member.actorId);
+  if (existing?.participantType === ParticipantType.Owner) return ok(false);
+  if (participantType === null) {
+    if (!existing) return ok(false);
+    removeAttendee(tx, existing);
+  } else if (!existing) {
+    insertMember(tx, { ...member, participantType });
+  } else if (existing.participantType !== participantType) {
+    updateAttendee(tx, existing, { participantType, permissions: isModeratorType(participantType) ? 0 : existing.permissions });
+  } else {
+    return ok(false);
+  }
+  tx.change.settings = true;
+  return ok(true);
+}

@@ -1,0 +1,178 @@
+/**
+ * Room settings: one operation for every setting, whichever dialect changes it (Talk's rename,
+ * password, lobby, read-only, public, default permissions and SIP; OpenTalk's PATCH room, event
+ * changes and waiting-room moderation). Each field has one rule; a patch is checked whole before
+ * anything is written.
+ */
+import { isSipCompatibleToken, PIN_LENGTH, sipDigits } from "../calls";
+import { type Caller, fail, ok, type Outcome } from "../contract";
+import { modifyPermissions } from "../permissions";
+import { guestsByInviteCode, isGroupOrPublic, isOneToOne, type Need } from "../rules";
+import { type RoomStore, nowSeconds } from "../store";
+import { ParticipantType, RoomType } from "../types";
+import { recomputeCall } from "./call-state";
+import { type Access, access, removeAttendee, type Tx, updateAttendee } from "./actor";
+
+/**
+ * The latest lobby timer (Unix seconds) the room's alarm can hold: alarm times are kept in
+ * nanoseconds as a signed 64-bit integer, which ends in April 2262.
+ */
+export const LOBBY_TIMER_MAX = 9_223_372_035;
+
+export interface SettingsPatch {
+  name?: string;
+  /** A hashed and sealed password; null clears it. */
+  password?: { hash: string; sealed: string } | null;
+  /** Lobby (= waiting room) on or off, with the time it opens by itself (Unix seconds, 0 none). */
+  lobby?: { state: number; timer?: number | null };
+  readOnly?: number;
+  public?: boolean;
+  defaultPermissions?: number;
+  sip?: { state: number; mayEnable: boolean; configured: boolean };
+}
+
+/** The access level each field needs. */
+const NEEDS: Record<keyof SettingsPatch, Need> = {
+  name: "configure",
+  password: "configure",
+  lobby: "moderator",
+  readOnly: "configure",
+  public: "configureLoggedIn",
+  defaultPermissions: "configure",
+  sip: "configureLoggedIn",
+};
+
+/** The strictest level first, so a refused patch names the missing role. */
+const ORDER: Need[] = ["configureLoggedIn", "configure", "loggedInModerator", "moderator", "participant"];
+
+export function updateSettings(tx: Tx, caller: Caller, patch: SettingsPatch): Outcome<Access> {
+  const fields = (Object.keys(patch) as (keyof SettingsPatch)[]).filter((k) => patch[k] !== undefined);
+  if (fields.length === 0) return access(tx, caller, "participant");
+  const needs = new Set(fields.map((f) => NEEDS[f]));
+  const need = ORDER.find((n) => needs.has(n)) ?? "participant";
+  const granted = access(tx, caller, need);
+  if (!granted.ok) return granted;
+  // Every needed level, not only the strictest (a guest moderator meets "moderator" but not "configureLoggedIn").
+  for (const n of needs) {
+    const also = access(tx, caller, n);
+    if (!also.ok) return also;
+  }
+  const refused = refusal(tx, patch);
+  if (refused) return refused;
+  apply(tx, patch);
+  return granted;
+}
+
+/** The room-type and value rules of each field (Talk reference §6.1, §8, §10). */
+function refusal(tx: Tx, patch: SettingsPatch): Outcome<never> | null {
+  const { meta } = tx;
+  if (patch.name !== undefined && isOneToOne(meta.type)) return fail(400, "type");
+  if (patch.public !== undefined && !isGroupOrPublic(meta.type)) return fail(400, "type");
+  if (patch.readOnly !== undefined && !isGroupOrPublic(meta.type)) return fail(400, "type");
+  if (patch.password !== undefined && !guestsByInviteCode(meta)) return fail(403, "type");
+  if (patch.defaultPermissions !== undefined && !isGroupOrPublic(meta.type)) return fail(400, "type");
+  if (patch.lobby !== undefined) {
+    const timer = patch.lobby.timer ?? 0;
+    if (!Number.isInteger(timer) || timer < 0 || timer > LOBBY_TIMER_MAX) return fail(400, "value");
+    if (!isGroupOrPublic(meta.type)) return fail(400, "type");
+    if (meta.objectType === "file" || meta.objectType === "share:password") return fail(400, "object");
+  }
+  if (patch.sip !== undefined) {
+    const { sip } = patch;
+    if (!sip.mayEnable) return fail(401, "sip");
+    if (!sip.configured) return fail(412, "config");
+    if (!isGroupOrPublic(meta.type)) return fail(400, "type");
+    if (!isSipCompatibleToken(meta.token)) return fail(400, "token");
+    if (meta.sipEnabled === sip.state) return fail(400, "state");
+  }
+  return null;
+}
+
+function apply(tx: Tx, patch: SettingsPatch): void {
+  const { meta, store, change } = tx;
+  change.settings = true;
+  if (patch.name !== undefined) meta.name = patch.name;
+  if (patch.password !== undefined) {
+    meta.passwordHash = patch.password?.hash ?? null;
+    meta.passwordSealed = patch.password?.sealed ?? null;
+  }
+  if (patch.public !== undefined) {
+    meta.type = patch.public ? RoomType.Public : RoomType.Group;
+    if (!patch.public) {
+      // Going private removes guests, guest moderators and self-joined users with their sessions.
+      const transient = [ParticipantType.Guest, ParticipantType.UserSelfJoined, ParticipantType.GuestModerator];
+      for (const a of store.attendees(`participant_type IN (${transient.join(", ")})`)) removeAttendee(tx, a);
+    }
+  }
+  if (patch.readOnly !== undefined) {
+    if (patch.readOnly === 1 && meta.readOnly !== 1) change.readOnly = true;
+    meta.readOnly = patch.readOnly;
+    if (patch.readOnly === 1) endCall(tx);
+  }
+  if (patch.defaultPermissions !== undefined) {
+    meta.defaultPermissions = modifyPermissions("set", 0, patch.defaultPermissions);
+    for (const a of store.attendees("permissions != 0")) updateAttendee(tx, a, { permissions: 0 });
+    // Every attendee's effective permissions may have changed.
+    for (const a of store.attendees("permissions = 0")) change.updated.push({ attendeeId: a.id, userUuid: a.userUuid });
+  }
+  if (patch.lobby !== undefined) {
+    const { state, timer } = patch.lobby;
+    if (state !== meta.lobbyState) change.lobby = state === 1;
+    meta.lobbyState = state;
+    meta.lobbyTimer = state === 1 ? (timer ?? 0) : 0;
+    if (state === 1) {
+      // Everyone without moderator rights leaves the call.
+      store.clearInCall(true);
+      change.sessions = true;
+      recomputeCall(tx);
+    }
+  }
+  if (patch.sip !== undefined) {
+    meta.sipEnabled = patch.sip.state;
+    if (patch.sip.state !== 0) assignPins(store);
+  }
+}
+
+/** Disconnects every session from the call. */
+export function endCall(tx: Tx): void {
+  tx.store.clearInCall();
+  tx.meta.callFlag = 0;
+  tx.meta.callStartTime = 0;
+  tx.change.sessions = true;
+}
+
+/** The lobby timer came: the lobby opens by itself (the alarm's duty). */
+export function openLobbyByTimer(tx: Tx): boolean {
+  if (tx.meta.lobbyTimer <= 0 || tx.meta.lobbyTimer > nowSeconds()) return false;
+  tx.meta.lobbyState = 0;
+  tx.meta.lobbyTimer = 0;
+  tx.change.settings = true;
+  tx.change.lobby = false;
+  return true;
+}
+
+/** Gives every user and email attendee without one a unique 7-digit dial-in PIN. */
+export function assignPins(store: RoomStore): void {
+  const taken = store.takenPins();
+  for (const a of store.attendees("pin = '' AND actor_type IN ('users', 'emails')")) {
+    let pin = sipDigits(PIN_LENGTH);
+    while (taken.has(pin)) pin = sipDigits(PIN_LENGTH);
+    taken.add(pin);
+    store.updateAttendee(a, { pin });
+  }
+}
+
+/** One per-user preference of the caller (favourite, notification levels). */
+export function setPreference(
+  tx: Tx,
+  caller: Caller,
+  column: "favorite" | "notification_level" | "notification_calls",
+  value: number,
+): Outcome<Access> {
+  const granted = access(tx, caller, "participant");
+  if (!granted.ok) return granted;
+  const attendee = granted.value.attendee;
+  if (!attendee) return fail(404, "room");
+  tx.store.setPreference(attendee, column, value);
+  return ok({ ...granted.value, attendee: tx.store.attendeeById(attendee.id) });
+}

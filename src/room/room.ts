@@ -22,7 +22,7 @@ import * as sessions from "./ops/sessions";
 import { openLobbyByTimer, type SettingsPatch, setPreference, updateSettings } from "./ops/settings";
 import type { PermissionMethod } from "./permissions";
 import { type Presence, RoomChange } from "./presence";
-import { inLobby, isOneToOne, isOwner, meets } from "./rules";
+import { inLobby, isOneToOne, isOwner, meets, selfJoinAllowed } from "./rules";
 import { nowSeconds, RoomStore } from "./store";
 import { type Attendee, type NewMember, ParticipantType, type RoomInit, type RoomMeta, type RoomSnapshot } from "./types";
 
@@ -98,7 +98,8 @@ export class RoomObject extends DurableObject<Env> {
     const meta = this.store.meta;
     if (!meta) return null;
     const attendee = callerAttendee(this.store, caller, null);
-    if (!attendee && !isOwner(meta, caller, null)) return null;
+    // Non-members see a room they could join (a public room, an OpenTalk room they administer).
+    if (!attendee && !isOwner(meta, caller, null) && !selfJoinAllowed(meta, caller)) return null;
     return {
       meta: { ...meta },
       attendee: attendee ? stripUser(attendee) : null,

@@ -13,54 +13,13 @@
  * all intact. Offline; no Cloudflare account. Exit code 0 on success.
  */
 import assert from "node:assert/strict";
+import { Client } from "../process/client.mjs";
 import { killHard, prepareEdgeTalk, waitUntilUp } from "../process/dev-server.mjs";
 
 const ADMIN_PASSWORD = "restart-admin-password";
 const SIP_SECRET = "restart-sip-bridge-secret-0123456789";
 
 const log = (msg) => console.log(`[fault:restart] ${msg}`);
-
-// ---------------------------------------------------------------------------------------------
-// A small client for both dialects
-
-class Client {
-  constructor(base) {
-    this.base = base;
-  }
-
-  async ocs(method, p, { auth, cookie, body } = {}) {
-    const headers = { "OCS-APIRequest": "true", Accept: "application/json" };
-    if (auth) headers.Authorization = `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString("base64")}`;
-    if (cookie?.value) headers.Cookie = cookie.value;
-    if (body) headers["Content-Type"] = "application/json";
-    const res = await fetch(`${this.base}${p}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
-    if (cookie) {
-      const set = res.headers.getSetCookie().map((line) => line.split(";")[0]);
-      if (set.length) cookie.value = set.join("; ");
-    }
-    const json = await res.json().catch(() => null);
-    return { status: res.status, data: json?.ocs?.data };
-  }
-
-  async v1(method, p, { token, json } = {}) {
-    const headers = {};
-    if (token) headers.Authorization = `Bearer ${token}`;
-    if (json !== undefined) headers["Content-Type"] = "application/json";
-    const res = await fetch(`${this.base}${p}`, { method, headers, body: json === undefined ? undefined : JSON.stringify(json) });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  }
-
-  async bearer(user, password) {
-    const res = await fetch(`${this.base}/oauth/token`, {
-      method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ grant_type: "password", username: user, password }).toString(),
-    });
-    assert.equal(res.status, 200, "password grant");
-    return (await res.json()).access_token;
-  }
-}
 
 const V4 = "/ocs/v2.php/apps/spreed/api/v4";
 const ADMIN = { user: "admin", password: ADMIN_PASSWORD };

@@ -17,7 +17,7 @@ import type { Tx } from "../../room/ops/actor";
 import { enterMeeting, leaveMeeting, pingMeeting } from "../../room/ops/sessions";
 import { isModeratorType } from "../../room/permissions";
 import type { Presence, RoomChange } from "../../room/presence";
-import { callRefusal, guestsByInviteCode, isOwner } from "../../room/rules";
+import { callRefusal, guestsByInviteCode, isOwner, selfJoinAllowed } from "../../room/rules";
 import type { RoomStore } from "../../room/store";
 import { banUser } from "../../room/ops/calls";
 import { MEETING_COOKIE } from "../../room/ops/sessions";
@@ -103,7 +103,7 @@ export class OpenTalkSignaling implements Presence {
     const caller = startCaller(start);
     const attendee = start.userUuid ? this.host.store.attendeeByUser(start.userUuid) : null;
     // Users come in as members (or administrators of an OpenTalk room); guests by invite code where the room takes them.
-    if (start.kind === "user" && !attendee && !isOwner(meta, caller, null)) return fail(404, "room");
+    if (start.kind === "user" && !attendee && !isOwner(meta, caller, null) && !selfJoinAllowed(meta, caller)) return fail(404, "room");
     if (start.kind === "guest" && !guestsByInviteCode(meta)) return fail(403, "guests-not-allowed");
     if (start.checkPassword && meta.passwordHash !== null && !(await verifyPassword(start.password ?? "", meta.passwordHash))) {
       return fail(401, "wrong_room_password");

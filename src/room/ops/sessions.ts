@@ -6,7 +6,7 @@
  */
 import { DEFAULT_CALL_FLAGS } from "../calls";
 import { type Caller, fail, ok, type Outcome } from "../contract";
-import { selfJoinAllowed } from "../rules";
+import { isOwner, selfJoinAllowed } from "../rules";
 import { type AttendeeRow, nowSeconds } from "../store";
 import { type NewMember, ParticipantType, type Session } from "../types";
 import { callerAttendee, callerSession, cookieKey, removeAttendee, type Tx } from "./actor";
@@ -25,9 +25,11 @@ export interface JoinPlan {
 export function planJoin(tx: Tx, caller: Caller): Outcome<JoinPlan> {
   const found = callerSession(tx.store, caller);
   const before = callerAttendee(tx.store, caller, found);
-  if (!before && !selfJoinAllowed(tx.meta, caller)) return fail(404, "room");
+  // Administrators reach rooms made by OpenTalk through Talk too, as they do through /v1.
+  if (!before && !selfJoinAllowed(tx.meta, caller) && !isOwner(tx.meta, caller, null)) return fail(404, "room");
   const selfJoinedAgain = before?.participantType === ParticipantType.UserSelfJoined && found === null;
-  const needsPassword = tx.meta.passwordHash !== null && (!before || selfJoinedAgain);
+  // Members need no password; self-joiners do (an administrator of an OpenTalk room counts as its owner).
+  const needsPassword = tx.meta.passwordHash !== null && (!before || selfJoinedAgain) && !isOwner(tx.meta, caller, null);
   return ok({ found, before, needsPassword });
 }
 

@@ -258,19 +258,24 @@ export class RoomStore {
     return this.sql.exec<{ p: number | null }>("SELECT min(last_ping) AS p FROM sessions").one().p;
   }
 
-  /** Sessions seen since `since` (meeting sessions always), with their attendee's identity and rights. */
-  sessionsWithAttendees(since: number): (Session & { actorType: string; actorId: string; participantType: number; permissions: number })[] {
+  /**
+   * Sessions seen since `since` (meeting sessions always) with their attendee's identity and
+   * rights; with `inCallOnly`, only sessions in the call that are not meeting sessions.
+   */
+  sessionsWithAttendees(since: number, o: { inCallOnly?: boolean } = {}): (Session & { actorType: string; actorId: string; displayName: string; participantType: number; permissions: number })[] {
+    const where = o.inCallOnly ? `s.in_call != 0 AND NOT s.${MEETING_SESSION}` : `s.last_ping >= ? OR s.${MEETING_SESSION}`;
     return this.sql
       .exec(
-        `SELECT s.*, a.actor_type, a.actor_id, a.participant_type, a.permissions FROM sessions s JOIN attendees a ON a.id = s.attendee_id
-         WHERE s.last_ping >= ? OR s.${MEETING_SESSION} ORDER BY s.created_at`,
-        since,
+        `SELECT s.*, a.actor_type, a.actor_id, a.display_name, a.participant_type, a.permissions FROM sessions s JOIN attendees a ON a.id = s.attendee_id
+         WHERE ${where} ORDER BY s.created_at`,
+        ...(o.inCallOnly ? [] : [since]),
       )
       .toArray()
       .map((r) => ({
         ...sessionFromRow(r),
         actorType: r.actor_type as string,
         actorId: r.actor_id as string,
+        displayName: r.display_name as string,
         participantType: r.participant_type as number,
         permissions: r.permissions as number,
       }));

@@ -4,6 +4,9 @@
  * signaling protocol (signaling-opentalk.ts) and its moderation commands (signaling-moderation.ts).
  */
 import type { TariffResource } from "../../db/tariffs";
+import type { Outcome } from "../../room/contract";
+import type { Tx } from "../../room/ops/actor";
+import type { RoomStore } from "../../room/store";
 import {
   type ControlError,
   type ControlState,
@@ -12,6 +15,18 @@ import {
   type ParticipationKind,
   type Role,
 } from "./frames";
+
+/** What the room object gives the protocol: its storage, the one write path, the password. */
+export interface SignalingHost {
+  readonly ctx: DurableObjectState;
+  readonly store: RoomStore;
+  /** Runs a room operation through the room's write path (its commit tells every presence). */
+  apply<T>(op: (tx: Tx) => Outcome<T>): Promise<Outcome<T>>;
+  /** Re-arms the room's alarm (the heartbeat duty starts with the first socket). */
+  armAlarm(): Promise<void>;
+  /** The room password in clear (join_success `room_info.password`), or null when none is set. */
+  roomPassword(): Promise<string | null>;
+}
 
 export interface SignalingStart {
   kind: ParticipationKind;

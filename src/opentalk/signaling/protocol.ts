@@ -1,31 +1,16 @@
-/**
- * OpenTalk signaling inside the room Durable Object (reference §5): tickets are prepared here
- * (`prepare`), sockets are accepted with the hibernation API (`accept`), and frames of the
- * `control`, `moderation` and `echo` namespaces are handled in `message`.
- *
- * State lives in the object's SQLite storage (`ot_participants`, `ot_bans`, `ot_settings`) and in a
- * small attachment per socket (`{p: participant id, seen: ms}`), so nothing is lost when the object
- * is evicted while its sockets hibernate: the socket map is rebuilt from `ctx.getWebSockets()`.
- * The waiting room is the room's lobby state (`meta.lobbyState`), shared with the Talk dialect.
- * The participant store and frame sending are in signaling-meeting.ts, the `moderation` commands in
- * signaling-moderation.ts; this module holds the protocol's flow (tickets, sockets, join, leave,
- * announcements).
- */
-import { ALNUM, randomString, sha256Hex, verifyPassword } from "../../lib/crypto";
-import { type Caller, fail, ok, type Outcome } from "../../room/contract";
-import type { Tx } from "../../room/ops/actor";
+
+import { type Caller, ok, type Outcome } from "../../room/contract";
 import { enterMeeting, leaveMeeting, pingMeeting } from "../../room/ops/sessions";
-import { isModeratorType } from "../../room/permissions";
 import type { Presence, RoomChange } from "../../room/presence";
-import { callRefusal, guestsByInviteCode, isOwner, selfJoinAllowed } from "../../room/rules";
-import type { RoomStore } from "../../room/store";
 import { banUser } from "../../room/ops/calls";
-import { MEETING_COOKIE } from "../../room/ops/sessions";
 import { updateSettings } from "../../room/ops/settings";
 import { Coalescer } from "./coalescer";
+import { RoomEvents } from "./room-events";
+import { prepareParticipant, RESUMPTION_TTL_MS } from "./tickets";
+
+export { RESUMPTION_TTL_MS } from "./tickets";
 import {
   ControlCommand,
-  type ControlState,
   Envelope,
   frame,
   ModerationCommand,
@@ -33,13 +18,11 @@ import {
   type Role,
   SIGNALING_PROTOCOL,
 } from "./frames";
-import { controlState, ENTRANT_HEADER, iso, type LeftReason, Meeting, type Participant, participantFromRow, type SignalingStart, type TicketEntrant } from "./meeting";
+import { controlState, ENTRANT_HEADER, iso, type LeftReason, Meeting, type Participant, type SignalingHost, type SignalingStart, type TicketEntrant } from "./meeting";
 import { moderate, type ModerationDeps } from "./moderation";
 
-export { type CreatorInfo, ENTRANT_HEADER, type EventInfo, type LeftReason, type SignalingStart, type TicketEntrant } from "./meeting";
+export { type CreatorInfo, ENTRANT_HEADER, type EventInfo, type LeftReason, type SignalingHost, type SignalingStart, type TicketEntrant } from "./meeting";
 
-/** A dropped participant may resume (same id, waiting-room pass kept) for this long. */
-export const RESUMPTION_TTL_MS = 120_000;
 /** How often the heartbeat alarm looks at the sockets while any exist. */
 export const HEARTBEAT_MS = 30_000;
 /** A socket that sent nothing for this long is gone (the stock client pings every 12 s). */
@@ -48,17 +31,6 @@ export const IDLE_TIMEOUT_MS = 60_000;
 export const COALESCE_THRESHOLD = 25;
 export const COALESCE_WINDOW_MS = 250;
 
-/** What the room object gives the protocol: its storage, the one write path, the password. */
-export interface SignalingHost {
-  readonly ctx: DurableObjectState;
-  readonly store: RoomStore;
-  /** Runs a room operation through the room's write path (its commit tells every presence). */
-  apply<T>(op: (tx: Tx) => Outcome<T>): Promise<Outcome<T>>;
-  /** Re-arms the room's alarm (the heartbeat duty starts with the first socket). */
-  armAlarm(): Promise<void>;
-  /** The room password in clear (join_success `room_info.password`), or null when none is set. */
-  roomPassword(): Promise<string | null>;
-}
 
 /** What each hibernatable socket carries: its participant and when it was last heard from. */
 interface Attachment {
@@ -72,9 +44,14 @@ export class OpenTalkSignaling implements Presence {
 
   private readonly meeting: Meeting;
   private readonly moderationDeps: ModerationDeps;
+  private readonly events: RoomEvents;
 
   constructor(private readonly host: SignalingHost) {
     this.meeting = new Meeting(host.ctx);
+    this.events = new RoomEvents(host, this.meeting, this.coalescer, {
+      disconnect: (id, closing) => this.disconnect(id, closing),
+      announce: () => this.announce(true),
+    });
     this.moderationDeps = {
       meeting: this.meeting,
       coalescer: this.coalescer,
@@ -90,62 +67,10 @@ export class OpenTalkSignaling implements Presence {
     return this.host.ctx.storage.sql;
   }
 
-  // -------------------------------------------------------------------------------------------
-  // Tickets
-
-  /**
-   * Checks a start request against the live room (password for guests, bans, breakout, a running
-   * session of the resumption token) and reserves the participant: a resumed one keeps its id.
-   */
-  async prepare(start: SignalingStart): Promise<Outcome<{ participantId: string; resumption: string }>> {
-    const meta = this.host.store.meta;
-    if (!meta) return fail(404, "room");
-    const caller = startCaller(start);
-    const attendee = start.userUuid ? this.host.store.attendeeByUser(start.userUuid) : null;
-    // Users come in as members (or administrators of an OpenTalk room); guests by invite code where the room takes them.
-    if (start.kind === "user" && !attendee && !isOwner(meta, caller, null) && !selfJoinAllowed(meta, caller)) return fail(404, "room");
-    if (start.kind === "guest" && !guestsByInviteCode(meta)) return fail(403, "guests-not-allowed");
-    if (start.checkPassword && meta.passwordHash !== null && !(await verifyPassword(start.password ?? "", meta.passwordHash))) {
-      return fail(401, "wrong_room_password");
-    }
-    if (this.host.store.isBanned(start.userUuid)) return fail(403, "banned_from_room");
-    // EdgeTalk runs no breakout rooms, so any breakout id is refused as the reference does then.
-    if (start.breakoutRoom !== undefined) return fail(400, "no_breakout_rooms");
-    // The meeting is the room's call: the same rule admits both (read-only, start-call right).
-    const rights = attendee ?? { participantType: start.kind === "user" ? 5 : 4, permissions: 0 };
-    const refused = callRefusal(meta, rights, { banned: false, running: this.host.store.countInCall(0) > 0 });
-    if (refused) return fail(refused.status, refused.reason);
-    const now = Date.now();
-    this.sql.exec("DELETE FROM ot_participants WHERE connected = 0 AND resumption_expires < ?", now);
-    const role: Role = start.kind !== "user" ? "guest" : (attendee && isModeratorType(attendee.participantType)) || isOwner(meta, caller, null) ? "moderator" : "user";
-    const isRoomOwner = attendee?.participantType === 1;
-
-    if (start.resumption) {
-      const hash = await sha256Hex(start.resumption);
-      const row = this.sql.exec("SELECT * FROM ot_participants WHERE resumption_hash = ?", hash).toArray()[0];
-      const found = row ? participantFromRow(row) : null;
-      // A token of another user (or of a guest when a user asks) is ignored, as in the reference.
-      if (found && found.kind === start.kind && found.userUuid === start.userUuid) {
-        if (found.connected) return fail(400, "session_running");
-        this.sql.exec(
-          "UPDATE ot_participants SET resumption_expires = ?, avatar_url = ?, tariff = ?, role = ?, is_owner = ? WHERE id = ?",
-          now + RESUMPTION_TTL_MS, start.avatarUrl, JSON.stringify(start.tariff), role, isRoomOwner ? 1 : 0, found.id,
-        );
-        return ok({ participantId: found.id, resumption: start.resumption });
-      }
-    }
-    const id = crypto.randomUUID();
-    const resumption = randomString(64, ALNUM);
-    this.sql.exec(
-      `INSERT INTO ot_participants (id, kind, user_uuid, display_name, avatar_url, role, is_owner, resumption_hash,
-         resumption_expires, tariff, context) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      id, start.kind, start.userUuid, start.displayName, start.avatarUrl, role, isRoomOwner ? 1 : 0,
-      await sha256Hex(resumption), now + RESUMPTION_TTL_MS, JSON.stringify(start.tariff),
-      JSON.stringify({ creator: start.creator, eventInfo: start.eventInfo, userid: start.userid ?? null }),
-    );
-    return ok({ participantId: id, resumption });
+  /** Checks a signaling start and reserves the participant (tickets.ts). */
+  prepare(start: SignalingStart): Promise<Outcome<{ participantId: string; resumption: string }>> {
+    return prepareParticipant(this.host, start);
   }
-
 
   // -------------------------------------------------------------------------------------------
   // Sockets
@@ -278,143 +203,13 @@ export class OpenTalkSignaling implements Presence {
     return this.host.ctx.getWebSockets().length > 0 ? Date.now() + HEARTBEAT_MS : null;
   }
 
-  /**
-   * A room change, whichever dialect made it: the waiting room switched, the room went read-only
-   * or away, members were removed, demoted or promoted. Everyone connected hears what concerns them.
-   */
+  /** A room change, whichever dialect made it (room-events.ts decides what each socket hears). */
   changed(change: RoomChange): void {
-    if (change.deleted) {
-      this.closeAll("room_deleted");
-      return;
-    }
-    if (this.host.ctx.getWebSockets().length === 0) {
-      this.sql.exec("DELETE FROM ot_talk_peers");
-      return;
-    }
-    if (change.readOnly) {
-      // A read-only room has no call: the meeting ends for everyone, as Talk ends its call.
-      this.endAll();
-      return;
-    }
-    if (change.lobby !== null) {
-      this.meeting.broadcast("moderation", { message: change.lobby ? "waiting_room_enabled" : "waiting_room_disabled" }, ["joined", "waiting"]);
-    }
-    for (const removed of change.removed) {
-      if (removed.left) continue;
-      for (const p of this.participantsOf(removed)) this.removeParticipant(p, "kicked").catch((err) => console.warn("signaling: removal", err));
-    }
-    const meta = this.host.store.meta;
-    for (const updated of change.updated) {
-      const attendee = updated.userUuid ? this.host.store.attendeeByUser(updated.userUuid) : null;
-      if (!meta || !attendee) continue;
-      for (const p of this.participantsOf(updated)) {
-        const role: Role = isModeratorType(attendee.participantType) ? "moderator" : "user";
-        const owner = attendee.participantType === 1;
-        if (p.role === role && p.isOwner === owner) continue;
-        this.sql.exec("UPDATE ot_participants SET role = ?, is_owner = ? WHERE id = ?", role, owner ? 1 : 0, p.id);
-        if (p.role !== role) this.meeting.send(p.id, "control", { message: "role_updated", new_role: role });
-        if (p.status === "joined") this.coalescer.note(p.id, true);
-      }
-    }
-    if (change.sessions || change.updated.length > 0 || change.removed.length > 0) this.syncTalkPeers(true);
-    this.announce(true);
+    this.events.changed(change);
   }
 
-  /**
-   * Talk sessions in the room's call are participants of the meeting as OpenTalk clients see them
-   * (`joined`, `left`): one live presence. Each gets a participant id of its own on first sight.
-   */
-  private syncTalkPeers(announce: boolean): void {
-    const meta = this.host.store.meta;
-    if (!meta) return;
-    const known = new Map(
-      this.sql.exec("SELECT session_id, participant_id, control FROM ot_talk_peers").toArray().map((r) => [r.session_id as string, { id: r.participant_id as string, control: r.control as string }]),
-    );
-    const current = new Set<string>();
-    for (const s of this.host.store.sessionsWithAttendees(0)) {
-      if (s.inCall === 0 || s.cookie.startsWith(MEETING_COOKIE)) continue;
-      current.add(s.id);
-      const attendee = this.host.store.attendeeById(s.attendeeId);
-      const control: ControlState = {
-        display_name: attendee?.displayName || s.actorId,
-        role: isModeratorType(s.participantType) ? "moderator" : s.actorType === "users" ? "user" : "guest",
-        participation_kind: s.actorType === "users" ? "user" : "guest",
-        hand_is_up: false,
-        joined_at: iso(s.createdAt * 1000),
-        left_at: null,
-        hand_updated_at: iso(s.createdAt * 1000),
-        is_room_owner: s.participantType === 1,
-      };
-      const text = JSON.stringify(control);
-      const before = known.get(s.id);
-      if (before?.control === text) continue;
-      const id = before?.id ?? crypto.randomUUID();
-      this.sql.exec("INSERT OR REPLACE INTO ot_talk_peers (session_id, participant_id, control) VALUES (?, ?, ?)", s.id, id, text);
-      if (announce) this.meeting.broadcast("control", { message: before ? "update" : "joined", id, control }, ["joined"]);
-    }
-    for (const [sessionId, peer] of known) {
-      if (current.has(sessionId)) continue;
-      this.sql.exec("DELETE FROM ot_talk_peers WHERE session_id = ?", sessionId);
-      if (announce) this.meeting.broadcast("control", { message: "left", id: peer.id, reason: "quit" }, ["joined"]);
-    }
-  }
-
-  /** The Talk peers as join_success lists them. */
-  private talkPeers(): { id: string; control: ControlState }[] {
-    this.syncTalkPeers(false);
-    return this.sql
-      .exec("SELECT participant_id, control FROM ot_talk_peers ORDER BY rowid")
-      .toArray()
-      .map((r) => ({ id: r.participant_id as string, control: JSON.parse(r.control as string) as ControlState }));
-  }
-
-  /** Connected participants of a member (a user, or the guest attendee of one participant). */
-  private participantsOf(m: { userUuid: string | null; actorId?: string }): Participant[] {
-    const rows = m.userUuid
-      ? this.sql.exec("SELECT * FROM ot_participants WHERE user_uuid = ? AND connected = 1", m.userUuid).toArray()
-      : m.actorId?.startsWith(MEETING_COOKIE)
-        ? this.sql.exec("SELECT * FROM ot_participants WHERE id = ? AND connected = 1", m.actorId.slice(MEETING_COOKIE.length)).toArray()
-        : [];
-    return rows.map(participantFromRow);
-  }
-
-  /** `room_deleted` (or another last word) to every socket, then they close. */
-  private closeAll(message: string): void {
-    for (const ws of this.host.ctx.getWebSockets()) {
-      try {
-        ws.send(frame("control", { message }));
-        ws.close(1000, message);
-      } catch {
-        // already gone
-      }
-    }
-  }
-
-  /** The meeting ends for everyone present or waiting (`session_ended`, then the socket closes). */
-  private endAll(): void {
-    for (const p of [...this.meeting.all("joined"), ...this.meeting.all("waiting")]) this.removeParticipant(p, "session_ended").catch((err) => console.warn("signaling: session end", err));
-  }
-
-  /** A participant put out: the message, the participant gone for good (no resumption), the socket closed. */
-  async removeParticipant(target: Participant, message: "kicked" | "banned" | "session_ended"): Promise<void> {
-    const sockets = this.meeting.sockets(target.id);
-    for (const s of sockets) {
-      try {
-        s.send(frame("moderation", { message }));
-      } catch {
-        // gone already
-      }
-    }
-    await this.disconnect(target.id, null);
-    // A kicked participant may come back with a new ticket, through the waiting room again.
-    this.sql.exec("DELETE FROM ot_participants WHERE id = ?", target.id);
-    for (const s of sockets) {
-      try {
-        s.close(1000, message);
-      } catch {
-        // gone already
-      }
-    }
+  removeParticipant(target: Participant, message: "kicked" | "banned" | "session_ended"): Promise<void> {
+    return this.events.removeParticipant(target, message);
   }
 
   /** Waiting room on or off from the meeting's moderation: a room setting like any other. */
@@ -548,7 +343,7 @@ export class OpenTalkSignaling implements Presence {
         ...(me.avatarUrl ? { avatar_url: me.avatarUrl } : {}),
         role: me.role,
         tariff: JSON.parse(me.tariff),
-        participants: [...others.map((p) => ({ id: p.id, control: controlState(p) })), ...this.talkPeers()],
+        participants: [...others.map((p) => ({ id: p.id, control: controlState(p) })), ...this.events.talkPeers()],
         is_room_owner: me.isOwner,
         event_info: me.context.eventInfo,
         room_info: { id: meta?.id ?? "", ...(password !== null ? { password } : {}), created_by: me.context.creator },
@@ -654,10 +449,6 @@ function participantCaller(p: Participant): Caller {
   return { kind: "guest", cookie: "" };
 }
 
-function startCaller(start: SignalingStart): Caller {
-  if (start.kind === "user" && start.userUuid) return { kind: "user", userUuid: start.userUuid, userid: start.userid, admin: start.admin, cookie: "" };
-  return { kind: "guest", cookie: "" };
-}
 
 function jsonError(status: number, code: string, message: string): Response {
   return new Response(JSON.stringify({ code, message }), { status, headers: { "Content-Type": "text/json; charset=utf-8" } });

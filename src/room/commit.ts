@@ -54,6 +54,7 @@ export class Commit {
 
   /** Writes the D1 index; a failure leaves it pending for the alarm, it does not fail the request. */
   async flushIndex(): Promise<void> {
+    if (!this.store.indexDue()) return;
     try {
       await this.index.flush();
     } catch (err) {
@@ -65,7 +66,7 @@ export class Commit {
 
   /** Sets the alarm to the earliest duty, or deletes it when nothing is due. */
   arm(): Promise<void> {
-    const indexDue = this.store.pending().some((p) => p.key !== "orphan-check");
+    const indexDue = this.store.indexDue();
     const at = this.nextAlarm(indexDue);
     const early = this.forIndex && !indexDue;
     this.forIndex = indexDue;
@@ -92,8 +93,7 @@ export class Commit {
       const live = this.store.liveCounts();
       if (live.activeUsers !== meta.activeUsers || live.activeGuests !== meta.activeGuests) candidates.push(Date.now() + COUNTS_PUBLISH_SECONDS * 1000);
       if (meta.lobbyState === 1 && meta.lobbyTimer > 0) candidates.push(meta.lobbyTimer * 1000);
-      const orphanCheck = this.store.pending().some((p) => p.key === "orphan-check");
-      if (orphanCheck) candidates.push((meta.createdAt + ORPHAN_GRACE_SECONDS + 1) * 1000);
+      if (this.store.hasPending("orphan-check")) candidates.push((meta.createdAt + ORPHAN_GRACE_SECONDS + 1) * 1000);
     }
     for (const presence of this.presences()) {
       const at = presence.nextAlarm();

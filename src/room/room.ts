@@ -52,7 +52,7 @@ export class RoomObject extends DurableObject<Env> {
     const result = op(tx);
     // A refused operation wrote nothing; D1 still learns whatever an earlier crash left pending.
     if (result.ok) await this.commit.finish(tx.change);
-    else if (this.store.pending().length > 0) await this.commit.flushIndex();
+    else await this.commit.flushIndex();
     return result;
   }
 
@@ -182,7 +182,7 @@ export class RoomObject extends DurableObject<Env> {
   /** A room made for an event that never got it (a crash between the two writes) removes itself. */
   private async checkOrphan(): Promise<void> {
     const meta = this.store.meta;
-    const check = this.store.pending().find((p) => p.key === "orphan-check");
+    const check = this.store.hasPending("orphan-check") ? this.store.pending().find((p) => p.key === "orphan-check") : undefined;
     if (!meta || !check || nowSeconds() - meta.createdAt < ORPHAN_GRACE_SECONDS) return;
     const claimed = await drizzle(this.env.DB).select({ id: events.id }).from(events).where(eq(events.roomId, meta.id)).get();
     if (claimed) {

@@ -26,10 +26,13 @@ export const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 export class RoomStore {
   meta: RoomMeta | null = null;
+  /** The keys in `index_pending`, kept in memory so the hot paths ask without a query. */
+  private readonly pendingKeys = new Set<PendingKey>();
 
   constructor(readonly sql: SqlStorage) {
     migrate(sql);
     this.meta = this.loadMeta();
+    for (const p of this.pending()) this.pendingKeys.add(p.key);
   }
 
   private loadMeta(): RoomMeta | null {
@@ -70,7 +73,11 @@ export class RoomStore {
       this.sql.exec(`DELETE FROM ${table}`);
     }
     this.meta = null;
-    if (id) this.sql.exec("INSERT INTO index_pending (key, gen, room_id) VALUES ('deleted', 1, ?)", id);
+    this.pendingKeys.clear();
+    if (id) {
+      this.sql.exec("INSERT INTO index_pending (key, gen, room_id) VALUES ('deleted', 1, ?)", id);
+      this.pendingKeys.add("deleted");
+    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -322,6 +329,7 @@ export class RoomStore {
   }
 
   markPending(key: PendingKey): void {
+    this.pendingKeys.add(key);
     this.sql.exec(
       "INSERT INTO index_pending (key, gen, room_id) VALUES (?, 1, ?) ON CONFLICT (key) DO UPDATE SET gen = gen + 1",
       key, this.meta?.id ?? "",
@@ -335,8 +343,20 @@ export class RoomStore {
       .map((r) => ({ key: r.key as PendingKey, gen: r.gen as number, roomId: r.room_id as string }));
   }
 
+  /** Whether D1 still has anything to learn (`orphan-check` aside), without a query. */
+  indexDue(): boolean {
+    for (const key of this.pendingKeys) if (key !== "orphan-check") return true;
+    return false;
+  }
+
+  hasPending(key: PendingKey): boolean {
+    return this.pendingKeys.has(key);
+  }
+
   /** Forgets what D1 has learnt, unless it was marked again meanwhile (a newer generation). */
   settled(done: { key: PendingKey; gen: number }[]): void {
-    for (const d of done) this.sql.exec("DELETE FROM index_pending WHERE key = ? AND gen = ?", d.key, d.gen);
+    for (const d of done) {
+      if (this.sql.exec("DELETE FROM index_pending WHERE key = ? AND gen = ? RETURNING key", d.key, d.gen).toArray().length > 0) this.pendingKeys.delete(d.key);
+    }
   }
 }

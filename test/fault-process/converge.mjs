@@ -17,7 +17,7 @@
  */
 import assert from "node:assert/strict";
 import { Client } from "../process/client.mjs";
-import { killHard, prepareEdgeTalk, waitUntilUp } from "../process/dev-server.mjs";
+import { withRestartableEdgeTalk } from "../process/dev-server.mjs";
 
 const ADMIN_PASSWORD = "converge-admin-password";
 const ADMIN = { user: "admin", password: ADMIN_PASSWORD };
@@ -160,24 +160,10 @@ async function converged(api, s) {
 async function main() {
   const t0 = Date.now();
   // Deleted rooms' tokens count as guessed tokens: a short throttle window keeps the reads going.
-  const place = await prepareEdgeTalk({ label: "converge", adminPassword: ADMIN_PASSWORD, envLines: ["EDGETALK_LOGIN_WINDOW=2"] });
-  const { base, port } = place;
-  let dev = null;
-  const stop = () => {
-    if (dev && dev.proc.exitCode === null && dev.proc.signalCode === null) {
-      try {
-        process.kill(-dev.proc.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  };
-  process.on("exit", stop);
-  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(1));
-  try {
-    dev = place.start();
-    await waitUntilUp(base, dev);
-    const api = new Client(base);
+  const options = { label: "converge", adminPassword: ADMIN_PASSWORD, envLines: ["EDGETALK_LOGIN_WINDOW=2"] };
+  await withRestartableEdgeTalk(options, async (server) => {
+    await server.start();
+    const api = new Client(server.base);
     const s = await seed(api);
     const bob = await api.bearer("bob", auth("bob").password);
     s.bobId = JSON.parse(Buffer.from(bob.split(".")[1], "base64url").toString()).sub;
@@ -186,24 +172,15 @@ async function main() {
       s.done = 0;
       const running = burst(api, s, 2_000);
       await new Promise((r) => setTimeout(r, 2_000 + Math.random() * 2_000));
-      await killHard(dev, port);
+      await server.kill();
       await running;
       log(`round ${round}: ${s.done} changes sent before the kill`);
-      dev = place.start();
-      await waitUntilUp(base, dev);
+      await server.start();
       const found = await converged(api, s);
       log(`round ${round}: ${found.rooms} rooms and ${found.events} events agree with the index`);
     }
-    stop();
-    await dev.exited;
-    log(`passed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  } catch (err) {
-    if (dev) console.error(dev.output());
-    throw err;
-  } finally {
-    stop();
-    place.cleanup();
-  }
+  });
+  log(`passed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
 main().catch((err) => {

@@ -14,7 +14,7 @@
  */
 import assert from "node:assert/strict";
 import { Client } from "../process/client.mjs";
-import { killHard, prepareEdgeTalk, waitUntilUp } from "../process/dev-server.mjs";
+import { withRestartableEdgeTalk } from "../process/dev-server.mjs";
 
 const ADMIN_PASSWORD = "restart-admin-password";
 const SIP_SECRET = "restart-sip-bridge-secret-0123456789";
@@ -100,7 +100,7 @@ async function observe(api, s) {
 
 async function main() {
   const t0 = Date.now();
-  const place = await prepareEdgeTalk({
+  const options = {
     label: "fault",
     adminPassword: ADMIN_PASSWORD,
     envLines: [
@@ -108,28 +108,12 @@ async function main() {
       "EDGETALK_SIP_DIALIN_INFO='Dial +49 30 1234567 and enter the conversation token'",
       "EDGETALK_SIP_GROUPS=sip-users",
     ],
-  });
-  const { base, port } = place;
-  let dev = null;
-  const stop = () => {
-    if (dev && dev.proc.exitCode === null && dev.proc.signalCode === null) {
-      try {
-        process.kill(-dev.proc.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
   };
-  process.on("exit", stop);
-  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(1));
-
-  try {
-    log(`persisting to ${place.persist} (D1 migrations applied)`);
-
-    log(`starting wrangler dev on ${base}`);
-    dev = place.start();
-    await waitUntilUp(base, dev);
-    const api = new Client(base);
+  await withRestartableEdgeTalk(options, async (server) => {
+    log(`persisting to ${server.persist} (D1 migrations applied)`);
+    log(`starting wrangler dev on ${server.base}`);
+    await server.start();
+    const api = new Client(server.base);
     const s = await seed(api);
     const before = await observe(api, s);
     assert.equal(before.room.lobbyState, 1);
@@ -142,11 +126,10 @@ async function main() {
     assert.equal(before.opentalk.sip.lobby, true);
 
     log("SIGKILL to wrangler dev and workerd in the middle of the call");
-    await killHard(dev, port);
+    await server.kill();
 
     log("restarting on the same persistence directory");
-    dev = place.start();
-    await waitUntilUp(base, dev);
+    await server.start();
     const after = await observe(api, s);
     assert.deepEqual(after, before, "state after the restart");
     // The sessions are still alive: a ping (re-reading the room with the session cookie) keeps them.
@@ -155,17 +138,8 @@ async function main() {
     assert.equal(again.data.participantFlags, 3);
     // And the call goes on: leaving it works for the session that was in it.
     assert.equal((await api.ocs("DELETE", `${V4}/call/${s.token}`, { auth: s.bob, cookie: s.jars.bob })).status, 200);
-
-    stop();
-    await dev.exited;
-    log(`passed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  } catch (err) {
-    if (dev) console.error(dev.output());
-    throw err;
-  } finally {
-    stop();
-    place.cleanup();
-  }
+  });
+  log(`passed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
 main().catch((err) => {

@@ -158,3 +158,44 @@ export async function startEdgeTalk(options) {
   }
   return { base: place.base, port: place.port, dev, stop };
 }
+
+/**
+ * A fresh EdgeTalk that a test may kill hard and start again on the same state: `body(server)`
+ * gets `{base, persist, start(), kill()}`; the server's output is shown when the body fails, and the
+ * process and its state are always removed afterwards.
+ */
+export async function withRestartableEdgeTalk(options, body) {
+  const place = await prepareEdgeTalk(options);
+  let dev = null;
+  const stop = () => {
+    if (dev && dev.proc.exitCode === null && dev.proc.signalCode === null) {
+      try {
+        process.kill(-dev.proc.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.on("exit", stop);
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(1));
+  const server = {
+    base: place.base,
+    persist: place.persist,
+    async start() {
+      dev = place.start();
+      await waitUntilUp(place.base, dev);
+    },
+    kill: () => killHard(dev, place.port),
+  };
+  try {
+    await body(server);
+    stop();
+    if (dev) await dev.exited;
+  } catch (err) {
+    if (dev) console.error(dev.output());
+    throw err;
+  } finally {
+    stop();
+    place.cleanup();
+  }
+}

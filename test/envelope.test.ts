@@ -71,9 +71,9 @@ describe("capabilities", () => {
     expect(spreed.features).toEqual([...TALK_FEATURES]);
     // What clients gate on is advertised; what EdgeTalk lacks (chat, breakout rooms, federation) is not.
     expect(spreed.features).toEqual(
-      expect.arrayContaining(["conversation-v4", "webinary-lobby", "in-call-flags", "sip-support", "send-call-notification", "signaling-v3"]),
+      expect.arrayContaining(["conversation-v4", "webinary-lobby", "in-call-flags", "sip-support", "send-call-notification", "signaling-v3", "room-description"]),
     );
-    for (const missing of ["chat-v2", "breakout-rooms-v1", "federation-v1", "listable-rooms", "room-description"]) {
+    for (const missing of ["chat-v2", "breakout-rooms-v1", "federation-v1", "listable-rooms"]) {
       expect(spreed.features).not.toContain(missing);
     }
     expect(spreed.config.permissions).toMatchObject({ "max-default": 254, "max-custom": 255 });

@@ -144,6 +144,9 @@ describe("GET participants", () => {
     const asUser = (await list(token, { auth: bob })).find((p) => p.actorType === "emails");
     expect(asUser).toBeDefined();
     expect(asUser).not.toHaveProperty("invitedActorId");
+    // The actor id is the SHA-256 of the (lowercased) address, as spreed computes it.
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(email.toLowerCase())));
+    expect(asUser.actorId).toBe([...digest].map((b) => b.toString(16).padStart(2, "0")).join(""));
     expect(asUser.actorId).toBe(asOwner.actorId);
   });
 

@@ -22,6 +22,7 @@ export const TALK_FEATURES: readonly string[] = [
   "publishing-permissions",
   "conversation-permissions",
   "conversation-creation-password",
+  "room-description",
   // Calls, lobby, SIP
   "audio",
   "video",

@@ -81,8 +81,9 @@ async function newMembers(c: AppContext, source: string, target: string): Promis
   if (source === "emails") {
     const email = target.trim().toLowerCase();
     if (!EMAIL.test(email)) throw ocsFail(400, "email");
-    // The address is not the actor id: other participants see a hash, moderators the address.
-    const actorId = await sha256Hex(`email:${email}`);
+    // The address is not the actor id: other participants see its SHA-256 (of the lowercased
+    // address, as spreed computes it), moderators the address.
+    const actorId = await sha256Hex(email);
     return [{ actorType: "emails", actorId, displayName: "", participantType: ParticipantType.Guest, invitedEmail: email }];
   }
   // Teams (circles) are not available in EdgeTalk; the capability is not advertised.

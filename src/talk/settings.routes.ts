@@ -19,6 +19,8 @@ import { presentView } from "./present";
 const TAGS = ["Talk conversations"];
 /** Seed 003: a new name has 1–200 characters (after trimming; multibyte aware). */
 export const RENAME_MAX_LENGTH = 200;
+/** Talk 21's DESCRIPTION_MAXIMUM_LENGTH (500 before). */
+export const DESCRIPTION_MAX_LENGTH = 2000;
 
 type RoomRef = Awaited<ReturnType<typeof talkRoom>>;
 
@@ -40,6 +42,16 @@ export function registerTalkSettingsRoutes(app: OpenAPIHono<AppEnv>) {
       const length = [...name].length;
       if (length === 0 || length > RENAME_MAX_LENGTH) throw ocsFail(400, "value");
       return conversationAfter(c, path.token, (r) => r.stub.updateSettings(r.caller, { name }));
+    },
+  );
+
+  ocsRoute(
+    app,
+    { method: "put", path: `${room}/description`, summary: "Set the conversation's description", tags: TAGS, auth: "public", params: z.object({ description: z.string().max(100_000) }) },
+    async (c, p, path) => {
+      // Up to 2000 characters, counted as characters (multibyte aware), not bytes.
+      if ([...p.description].length > DESCRIPTION_MAX_LENGTH) throw ocsFail(400, "value");
+      return conversationAfter(c, path.token, (r) => r.stub.updateSettings(r.caller, { description: p.description }));
     },
   );
 

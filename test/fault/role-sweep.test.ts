@@ -48,6 +48,7 @@ function talkTable(target: number): Record<string, TalkRoute> {
     [`POST ${V4}/room`]: { guard: "L", body: { roomType: 2, roomName: "Mine" } },
     [`PUT ${room}`]: { guard: "P", room: true, mod: true, body: { roomName: "Renamed" } },
     [`DELETE ${room}`]: { guard: "P", room: true, mod: true },
+    [`PUT ${room}/description`]: { guard: "P", room: true, mod: true, body: { description: "Described" } },
     [`POST ${room}/public`]: { guard: "L", room: true, mod: true },
     [`DELETE ${room}/public`]: { guard: "L", room: true, mod: true },
     [`PUT ${room}/read-only`]: { guard: "L", room: true, mod: true, body: { state: 1 } },

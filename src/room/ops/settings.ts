@@ -21,6 +21,7 @@ export const LOBBY_TIMER_MAX = 9_223_372_035;
 
 export interface SettingsPatch {
   name?: string;
+  description?: string;
   /** A hashed and sealed password; null clears it. */
   password?: { hash: string; sealed: string } | null;
   /** Lobby (= waiting room) on or off, with the time it opens by itself (Unix seconds, 0 none). */
@@ -34,6 +35,7 @@ export interface SettingsPatch {
 /** The access level each field needs. */
 const NEEDS: Record<keyof SettingsPatch, Need> = {
   name: "configure",
+  description: "configure",
   password: "configure",
   lobby: "moderator",
   readOnly: "configure",
@@ -66,7 +68,7 @@ export function updateSettings(tx: Tx, caller: Caller, patch: SettingsPatch): Ou
 /** The room-type and value rules of each field (Talk reference §6.1, §8, §10). */
 function refusal(tx: Tx, patch: SettingsPatch): Outcome<never> | null {
   const { meta } = tx;
-  if (patch.name !== undefined && isOneToOne(meta.type)) return fail(400, "type");
+  if ((patch.name !== undefined || patch.description !== undefined) && isOneToOne(meta.type)) return fail(400, "type");
   if (patch.public !== undefined && !isGroupOrPublic(meta.type)) return fail(400, "type");
   if (patch.readOnly !== undefined && !isGroupOrPublic(meta.type)) return fail(400, "type");
   if (patch.password !== undefined && !guestsByInviteCode(meta)) return fail(403, "type");
@@ -92,6 +94,7 @@ function apply(tx: Tx, patch: SettingsPatch): void {
   const { meta, store, change } = tx;
   change.settings = true;
   if (patch.name !== undefined) meta.name = patch.name;
+  if (patch.description !== undefined) meta.description = patch.description;
   if (patch.password !== undefined) {
     meta.passwordHash = patch.password?.hash ?? null;
     meta.passwordSealed = patch.password?.sealed ?? null;

@@ -129,6 +129,48 @@ describe("moderator tools", () => {
       for (const c of [o, b, g]) c.close();
     }
   });
+
+  it("debriefs: the chosen scope leaves with session_ended, the rest stay behind the waiting room", async () => {
+    const owner = await signIn("debhost");
+    const bob = await signIn("debbob");
+    const room = await createRoom(owner);
+    await addMember(owner, room.id, bob);
+    const code = await createInvite(owner, room.id);
+    const o = await SignalingClient.connect((await start(owner, room.id)).body.ticket);
+    const b = await SignalingClient.connect((await start(bob, room.id)).body.ticket);
+    const g = await SignalingClient.connect((await startInvited(room.id, { invite_code: code })).body.ticket);
+    try {
+      o.send("control", { action: "join", display_name: "Host" });
+      const ownerId = (await o.next("control", "join_success")).payload.id as string;
+      b.send("control", { action: "join", display_name: "Bob" });
+      await b.next("control", "join_success");
+      g.send("control", { action: "join", display_name: "Guest" });
+      await g.next("control", "join_success");
+      // Only moderators debrief; a bad scope is a bad frame.
+      b.send("moderation", { action: "debrief", kick_scope: "guests" });
+      expect((await b.next("moderation", "error")).payload.error).toBe("permission_denied");
+      o.send("moderation", { action: "debrief", kick_scope: "everyone" });
+      expect((await o.next("control", "error")).payload.error).toBe("invalid_json");
+
+      o.send("moderation", { action: "debrief", kick_scope: "guests" });
+      expect((await b.next("moderation", "debriefing_started")).payload).toEqual({ message: "debriefing_started", issued_by: ownerId });
+      await o.next("moderation", "debriefing_started");
+      await b.next("moderation", "waiting_room_enabled");
+      expect((await g.next("moderation", "session_ended")).payload).toEqual({ message: "session_ended", issued_by: ownerId });
+      expect((await g.closed).code).toBe(1000);
+      expect((await roomStub(env, room.id).snapshot())?.meta.lobbyState).toBe(1);
+
+      o.send("moderation", { action: "debrief", kick_scope: "users_and_guests" });
+      await o.next("moderation", "debriefing_started");
+      await b.next("moderation", "session_ended");
+      expect((await b.closed).code).toBe(1000);
+      // Only the moderator is left in the meeting, and in the room's call as Talk sees it.
+      const sessions = (await roomStub(env, room.id).snapshot())?.sessions ?? [];
+      expect(sessions.map((x) => x.id)).toEqual([ownerId]);
+    } finally {
+      o.close();
+    }
+  });
 });
 
 describe("join_success in an event's room", () => {

@@ -35,6 +35,7 @@ export const ModerationCommand = z.discriminatedUnion("action", [
   z.object({ action: z.literal("reset_raised_hands"), target: z.union([Target, z.array(Target).max(1000)]).optional() }),
   z.object({ action: z.literal("change_display_name"), target: Target, new_name: z.string().max(1024) }),
   z.object({ action: z.literal("send_to_waiting_room"), target: Target }),
+  z.object({ action: z.literal("debrief"), kick_scope: z.enum(["guests", "users_and_guests", "all"]) }),
 ]);
 export type ModerationCommand = z.infer<typeof ModerationCommand>;
 

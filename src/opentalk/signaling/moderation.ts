@@ -17,7 +17,7 @@ export interface ModerationDeps {
   /** The participant leaves the room's call (sent to the waiting room). */
   leaveCall(participantId: string): Promise<void>;
   /** Puts a participant out: the message, then their socket closes. */
-  remove(target: Participant, message: "kicked" | "banned"): Promise<void>;
+  remove(target: Participant, message: "kicked" | "banned" | "session_ended", issuedBy?: string): Promise<void>;
   /** Marks a participant as gone (protocol.ts). */
   disconnect(participantId: string, closing: WebSocket | null): Promise<void>;
 }
@@ -107,6 +107,17 @@ const m = deps.meeting;
       await deps.leaveCall(target.id);
       const waiting = m.participant(target.id) as Participant;
       m.toModerators({ message: "joined_waiting_room", id: waiting.id, control: controlState(waiting) });
+      return;
+    }
+    case "debrief": {
+      // The chosen scope leaves (session_ended), the rest stay for the debriefing behind the
+      // waiting room, which is switched on for everyone (reference moderation docs).
+      const scope = command.kick_scope;
+      const present = [...m.all("joined"), ...m.all("waiting")];
+      const leaves = (p: Participant) => (scope === "all" ? true : scope === "guests" ? p.kind !== "user" : p.role !== "moderator");
+      for (const p of present) if (!leaves(p) && p.status === "joined") m.send(p.id, "moderation", { message: "debriefing_started", issued_by: self.id });
+      await deps.setLobbyState(self, 1);
+      for (const p of present) if (leaves(p)) await deps.remove(p, "session_ended", self.id);
       return;
     }
     case "kick":

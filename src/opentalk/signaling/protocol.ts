@@ -58,7 +58,7 @@ export class OpenTalkSignaling implements Presence {
       setLobbyState: (self, state) => this.setLobbyState(self, state),
       ban: (userUuid) => this.ban(userUuid),
       leaveCall: (id) => this.leaveCall(id),
-      remove: (target, message) => this.removeParticipant(target, message),
+      remove: (target, message, issuedBy) => this.removeParticipant(target, message, issuedBy),
       disconnect: (id, closing) => this.disconnect(id, closing),
     };
   }
@@ -208,8 +208,8 @@ export class OpenTalkSignaling implements Presence {
     this.events.changed(change);
   }
 
-  removeParticipant(target: Participant, message: "kicked" | "banned" | "session_ended"): Promise<void> {
-    return this.events.removeParticipant(target, message);
+  removeParticipant(target: Participant, message: "kicked" | "banned" | "session_ended", issuedBy?: string): Promise<void> {
+    return this.events.removeParticipant(target, message, issuedBy);
   }
 
   /** Waiting room on or off from the meeting's moderation: a room setting like any other. */

@@ -139,11 +139,11 @@ export class RoomEvents {
   }
 
   /** A participant put out: the message, the participant gone for good (no resumption), the socket closed. */
-  async removeParticipant(target: Participant, message: "kicked" | "banned" | "session_ended"): Promise<void> {
+  async removeParticipant(target: Participant, message: "kicked" | "banned" | "session_ended", issuedBy?: string): Promise<void> {
     const sockets = this.meeting.sockets(target.id);
     for (const s of sockets) {
       try {
-        s.send(frame("moderation", { message }));
+        s.send(frame("moderation", { message, ...(issuedBy ? { issued_by: issuedBy } : {}) }));
       } catch {
         // gone already
       }

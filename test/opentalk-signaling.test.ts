@@ -1,3 +1,4 @@
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { Coalescer } from "../src/opentalk/signaling/coalescer";
@@ -128,6 +129,28 @@ describe("moderator tools", () => {
     } finally {
       for (const c of [o, b, g]) c.close();
     }
+  });
+
+  it("ends the meeting when the tariff's time limit has passed: closes_at in join_success, then time_limit_quota_elapsed", async () => {
+    const admin = await signInAdmin();
+    const owner = await signIn("limithost");
+    const tariff = await v1("POST", "/v1/admin/tariffs", { token: admin.token, json: { name: `limit-${owner.id}`, quotas: { room_time_limit_secs: 1 } } });
+    expect(tariff.status).toBe(201);
+    expect((await v1("PUT", `/v1/admin/users/${owner.id}/tariff`, { token: admin.token, json: { tariff_id: tariff.body.id, tariff_status: "paid" } })).status).toBe(200);
+    const room = await createRoom(owner);
+    const o = await SignalingClient.connect((await start(owner, room.id)).body.ticket);
+    const before = Date.now();
+    o.send("control", { action: "join", display_name: "Host" });
+    const joined = (await o.next("control", "join_success")).payload;
+    const closesAt = Date.parse(joined.closes_at as string);
+    expect(closesAt).toBeGreaterThanOrEqual(before + 1000 - 5);
+    expect(closesAt).toBeLessThanOrEqual(Date.now() + 1000);
+    await new Promise((r) => setTimeout(r, Math.max(0, closesAt - Date.now()) + 50));
+    // The room's alarm is due by now; run it in case it has not fired yet.
+    await runDurableObjectAlarm(roomStub(env, room.id));
+    await o.next("control", "time_limit_quota_elapsed");
+    expect((await o.closed).code).toBe(1000);
+    expect((await roomStub(env, room.id).snapshot())?.sessions).toEqual([]);
   });
 
   it("debriefs: the chosen scope leaves with session_ended, the rest stay behind the waiting room", async () => {

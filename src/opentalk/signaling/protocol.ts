@@ -171,6 +171,10 @@ export class OpenTalkSignaling implements Presence {
    * present stay alive.
    */
   async alarm(now: number): Promise<void> {
+    if (await this.timeLimitElapsed(now)) {
+      this.announce(true);
+      return;
+    }
     const open = new Set<string>();
     for (const ws of this.host.ctx.getWebSockets()) {
       const att = ws.deserializeAttachment() as Attachment | null;
@@ -200,7 +204,45 @@ export class OpenTalkSignaling implements Presence {
 
   /** When the heartbeat wants the alarm: only while sockets exist. */
   nextAlarm(): number | null {
-    return this.host.ctx.getWebSockets().length > 0 ? Date.now() + HEARTBEAT_MS : null;
+    if (this.host.ctx.getWebSockets().length === 0) return null;
+    const closesAt = this.meeting.setting("closes_at");
+    const heartbeat = Date.now() + HEARTBEAT_MS;
+    return closesAt ? Math.min(heartbeat, Date.parse(closesAt)) : heartbeat;
+  }
+
+  /**
+   * The tariff's `room_time_limit_secs` starts counting when the first participant enters the
+   * meeting; join_success carries `closes_at` (reference §5.2). Returns it, or null without a limit.
+   */
+  private startClock(me: Participant): string | null {
+    const existing = this.meeting.setting("closes_at");
+    if (existing) return existing;
+    const limit = (JSON.parse(me.tariff) as { quotas?: Record<string, number> }).quotas?.room_time_limit_secs;
+    if (limit === undefined) return null;
+    const closesAt = iso(Date.now() + limit * 1000);
+    this.sql.exec("INSERT OR REPLACE INTO ot_settings (key, value) VALUES ('closes_at', ?)", closesAt);
+    return closesAt;
+  }
+
+  /** The time limit passed: `time_limit_quota_elapsed` to everyone, then the meeting closes. */
+  private async timeLimitElapsed(now: number): Promise<boolean> {
+    const closesAt = this.meeting.setting("closes_at");
+    if (!closesAt || Date.parse(closesAt) > now) return false;
+    for (const ws of this.host.ctx.getWebSockets()) {
+      const att = ws.deserializeAttachment() as Attachment | null;
+      try {
+        ws.send(frame("control", { message: "time_limit_quota_elapsed" }));
+      } catch {
+        // already gone
+      }
+      if (att) await this.disconnect(att.p, ws);
+      try {
+        ws.close(1000, "time limit");
+      } catch {
+        // already gone
+      }
+    }
+    return true;
   }
 
   /** A room change, whichever dialect made it (room-events.ts decides what each socket hears). */
@@ -330,6 +372,7 @@ export class OpenTalkSignaling implements Presence {
       now, now, self.id,
     );
     const me = this.meeting.participant(self.id) as Participant;
+    const closesAt = this.startClock(me);
     // In the meeting is in the room's call: the participant holds a session as Talk sees it.
     await this.host.apply((tx) => ok(enterMeeting(tx, { id: me.id, userUuid: me.userUuid, userid: me.context.userid, displayName: me.displayName })));
     const others = this.meeting.all("joined").filter((p) => p.id !== me.id);
@@ -345,6 +388,7 @@ export class OpenTalkSignaling implements Presence {
         tariff: JSON.parse(me.tariff),
         participants: [...others.map((p) => ({ id: p.id, control: controlState(p) })), ...this.events.talkPeers()],
         is_room_owner: me.isOwner,
+        ...(closesAt ? { closes_at: closesAt } : {}),
         event_info: me.context.eventInfo,
         room_info: { id: meta?.id ?? "", ...(password !== null ? { password } : {}), created_by: me.context.creator },
         moderation: {

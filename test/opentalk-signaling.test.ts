@@ -490,6 +490,34 @@ describe("signaling", () => {
     back.close();
   });
 
+  it("tells everyone in the meeting, not only moderators, who joins and leaves the waiting room", async () => {
+    const owner = await signIn("wrhost");
+    const bob = await signIn("wrbob");
+    const room = await createRoom(owner);
+    await addMember(owner, room.id, bob);
+    const code = await createInvite(owner, room.id);
+    const o = await SignalingClient.connect((await start(owner, room.id)).body.ticket);
+    o.send("control", { action: "join", display_name: "Host" });
+    await o.next("control", "join_success");
+    const b = await SignalingClient.connect((await start(bob, room.id)).body.ticket);
+    b.send("control", { action: "join", display_name: "Bob" });
+    expect((await b.next("control", "join_success")).payload.role).toBe("user");
+    o.send("moderation", { action: "enable_waiting_room" });
+    await b.next("moderation", "waiting_room_enabled");
+    const g = await SignalingClient.connect((await startInvited(room.id, { invite_code: code })).body.ticket);
+    g.send("control", { action: "join", display_name: "Gast" });
+    await g.next("moderation", "in_waiting_room");
+    for (const c of [o, b]) {
+      const news = (await c.next("moderation", "joined_waiting_room")).payload;
+      expect(news.control).toMatchObject({ display_name: "Gast", participation_kind: "guest" });
+    }
+    g.close();
+    await g.closed;
+    for (const c of [o, b]) await c.next("moderation", "left_waiting_room");
+    o.close();
+    b.close();
+  });
+
   it("tells every socket when the room is deleted", async () => {
     const owner = await signIn("host");
     const room = await createRoom(owner);

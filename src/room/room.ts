@@ -72,8 +72,7 @@ export class RoomObject extends DurableObject<Env> {
   async create(init: RoomInit): Promise<RoomSnapshot> {
     if (!this.store.meta) {
       const now = nowSeconds();
-      this.store.insertMeta(init, now);
-      const tx: Tx = { store: this.store, meta: this.store.meta as unknown as RoomMeta, change: new RoomChange() };
+      const tx: Tx = { store: this.store, meta: this.store.insertMeta(init, now), change: new RoomChange() };
       if (init.owner) membership.insertMember(tx, { ...init.owner, participantType: ParticipantType.Owner });
       membership.addMembers(tx, init.members ?? []);
       if (init.eventRoom) this.store.markPending("orphan-check");

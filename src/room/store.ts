@@ -43,14 +43,15 @@ export class RoomStore {
   // -------------------------------------------------------------------------------------------
   // The meta row
 
-  insertMeta(init: RoomInit, now: number): void {
+  insertMeta(init: RoomInit, now: number): RoomMeta {
     this.sql.exec(
       `INSERT INTO meta (id, token, type, name, description, created_by, created_at, password_hash, password_sealed,
          lobby_state, last_activity, origin, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
       init.id, init.token, init.type, init.name, init.description ?? "", init.createdBy, now,
       init.passwordHash ?? null, init.passwordSealed ?? null, init.lobbyState ?? 0, now, init.origin ?? "talk",
     );
-    this.meta = this.loadMeta();
+    this.meta = this.loadMeta() as RoomMeta;
+    return this.meta;
   }
 
   /** Bumps the version, persists the in-memory meta row and records the D1 summary as pending. */

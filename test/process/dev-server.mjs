@@ -4,6 +4,10 @@
  * group, wait until it answers, and kill it hard. Offline; no Cloudflare account.
  */
 import { spawn } from "node:child_process";
+import { generateKeyPair, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { promisify } from "node:util";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,6 +17,8 @@ const WRANGLER = path.join(root, "node_modules", "wrangler", "bin", "wrangler.js
 export const HOST = "127.0.0.1";
 /** Guards against a hang only; nothing asserts on timing. */
 const START_LIMIT_MS = 120_000;
+/** A whole kill-and-restart harness; guards against a hang only. */
+const HARNESS_LIMIT_MS = 8 * 60_000;
 
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -101,15 +107,13 @@ export async function killHard(dev, port) {
  * `cleanup()` removes the directory.
  */
 export async function prepareEdgeTalk({ label, adminPassword, envLines = [] }) {
-  const { generateKeyPairSync, randomBytes } = await import("node:crypto");
-  const { mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
-  const os = await import("node:os");
   const port = await freePort();
   const base = `http://${HOST}:${port}`;
   const tmp = mkdtempSync(path.join(os.tmpdir(), `edgetalk-${label}-`));
   const persist = path.join(tmp, "state");
   const envFile = path.join(tmp, "dev.env");
-  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  // Asynchronous (libuv's thread pool): a CI run once hung for good inside the synchronous variant.
+  const { privateKey } = await promisify(generateKeyPair)("ec", { namedCurve: "P-256" });
   writeFileSync(
     envFile,
     [
@@ -165,6 +169,12 @@ export async function startEdgeTalk(options) {
  * process and its state are always removed afterwards.
  */
 export async function withRestartableEdgeTalk(options, body) {
+  // A hang must fail the run, not hold CI until its limit.
+  const watchdog = setTimeout(() => {
+    console.error(`${options.label}: no result after ${HARNESS_LIMIT_MS / 60_000} minutes`);
+    process.exit(1);
+  }, HARNESS_LIMIT_MS);
+  watchdog.unref();
   const place = await prepareEdgeTalk(options);
   let dev = null;
   const stop = () => {
@@ -197,5 +207,6 @@ export async function withRestartableEdgeTalk(options, body) {
   } finally {
     stop();
     place.cleanup();
+    clearTimeout(watchdog);
   }
 }

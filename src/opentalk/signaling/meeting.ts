@@ -198,9 +198,12 @@ export class Meeting {
     }
   }
 
-  /** Waiting-room news goes to the moderators in the meeting (reference moderation docs). */
-  toModerators(payload: Record<string, unknown>, except?: string): void {
-    for (const p of this.all("joined")) if (p.role === "moderator" && p.id !== except) this.send(p.id, "moderation", payload);
+  /**
+   * Waiting-room news (`joined_waiting_room`, `left_waiting_room`) goes to every participant in the
+   * meeting, as the reference controller sends it; the waiting list itself is the moderators'.
+   */
+  toJoined(payload: Record<string, unknown>, except?: string): void {
+    for (const p of this.all("joined")) if (p.id !== except) this.send(p.id, "moderation", payload);
   }
 
   controlError(ws: WebSocket, error: ControlError): void {

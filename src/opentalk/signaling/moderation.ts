@@ -106,7 +106,7 @@ const m = deps.meeting;
       m.send(target.id, "moderation", { message: "sent_to_waiting_room" });
       await deps.leaveCall(target.id);
       const waiting = m.participant(target.id) as Participant;
-      m.toModerators({ message: "joined_waiting_room", id: waiting.id, control: controlState(waiting) });
+      m.toJoined({ message: "joined_waiting_room", id: waiting.id, control: controlState(waiting) });
       return;
     }
     case "debrief": {

@@ -357,7 +357,7 @@ export class OpenTalkSignaling implements Presence {
       this.sql.exec("UPDATE ot_participants SET status = 'waiting', joined_at = ?, hand_updated_at = ? WHERE id = ?", now, now, me.id);
       ws.send(frame("moderation", { message: "in_waiting_room" }));
       const waiting = this.meeting.participant(me.id) as Participant;
-      this.meeting.toModerators({ message: "joined_waiting_room", id: me.id, control: controlState(waiting) });
+      this.meeting.toJoined({ message: "joined_waiting_room", id: me.id, control: controlState(waiting) });
       return;
     }
     await this.enter(ws, me, false);
@@ -407,7 +407,7 @@ export class OpenTalkSignaling implements Presence {
       }),
     );
     this.coalescer.snapshot(me.id);
-    if (fromWaitingRoom) this.meeting.toModerators({ message: "left_waiting_room", id: me.id }, me.id);
+    if (fromWaitingRoom) this.meeting.toJoined({ message: "left_waiting_room", id: me.id }, me.id);
     this.coalescer.note(me.id, false);
   }
 
@@ -426,7 +426,7 @@ export class OpenTalkSignaling implements Presence {
       iso(), reason, Date.now() + RESUMPTION_TTL_MS, p.id,
     );
     if (p.status === "joined") this.coalescer.note(p.id, true);
-    if (p.status === "waiting") this.meeting.toModerators({ message: "left_waiting_room", id: p.id });
+    if (p.status === "waiting") this.meeting.toJoined({ message: "left_waiting_room", id: p.id });
     // The last one out ends the session: bans and moderation switches are discarded (§5.8).
     // Waiting participants are never stranded by a moderator leaving: the waiting list stays
     // in storage and the next moderator to join receives it in join_success.

@@ -62,23 +62,29 @@ describe("POST /v1/rooms/{room_id}/start", () => {
   });
 });
 
+/** A meeting of three: the owner (a moderator), a member and an invite-code guest, all joined. */
+async function meetingOfThree(prefix: string, ownerName: string) {
+  const owner = await signIn(`${prefix}host`, { displayName: "Tess Host" });
+  const bob = await signIn(`${prefix}bob`);
+  const room = await createRoom(owner);
+  await addMember(owner, room.id, bob);
+  const code = await createInvite(owner, room.id);
+  const o = await SignalingClient.connect((await start(owner, room.id)).body.ticket);
+  const b = await SignalingClient.connect((await start(bob, room.id)).body.ticket);
+  const g = await SignalingClient.connect((await startInvited(room.id, { invite_code: code })).body.ticket);
+  const ids: string[] = [];
+  for (const [client, name] of [[o, ownerName], [b, "Bob"], [g, "Guest"]] as const) {
+    client.send("control", { action: "join", display_name: name });
+    ids.push((await client.next("control", "join_success")).payload.id as string);
+  }
+  const [ownerId, bobId, guestId] = ids as [string, string, string];
+  return { owner, bob, room, o, b, g, ownerId, bobId, guestId };
+}
+
 describe("moderator tools", () => {
   it("resets raised hands, renames guests, and sends participants to the waiting room", async () => {
-    const owner = await signIn("toolhost", { displayName: "Tess Host" });
-    const bob = await signIn("toolbob");
-    const room = await createRoom(owner);
-    await addMember(owner, room.id, bob);
-    const code = await createInvite(owner, room.id);
-    const o = await SignalingClient.connect((await start(owner, room.id)).body.ticket);
-    const b = await SignalingClient.connect((await start(bob, room.id)).body.ticket);
-    const g = await SignalingClient.connect((await startInvited(room.id, { invite_code: code })).body.ticket);
+    const { o, b, g, ownerId, bobId, guestId } = await meetingOfThree("tool", "Tess");
     try {
-      o.send("control", { action: "join", display_name: "Tess" });
-      const ownerId = (await o.next("control", "join_success")).payload.id as string;
-      b.send("control", { action: "join", display_name: "Bob" });
-      const bobId = (await b.next("control", "join_success")).payload.id as string;
-      g.send("control", { action: "join", display_name: "Guest" });
-      const guestId = (await g.next("control", "join_success")).payload.id as string;
 
       // Hands: raised, then reset by the moderator; the owner of the hand is told who did it.
       b.send("control", { action: "raise_hand" });
@@ -154,21 +160,8 @@ describe("moderator tools", () => {
   });
 
   it("debriefs: the chosen scope leaves with session_ended, the rest stay behind the waiting room", async () => {
-    const owner = await signIn("debhost");
-    const bob = await signIn("debbob");
-    const room = await createRoom(owner);
-    await addMember(owner, room.id, bob);
-    const code = await createInvite(owner, room.id);
-    const o = await SignalingClient.connect((await start(owner, room.id)).body.ticket);
-    const b = await SignalingClient.connect((await start(bob, room.id)).body.ticket);
-    const g = await SignalingClient.connect((await startInvited(room.id, { invite_code: code })).body.ticket);
+    const { room, o, b, g, ownerId } = await meetingOfThree("deb", "Host");
     try {
-      o.send("control", { action: "join", display_name: "Host" });
-      const ownerId = (await o.next("control", "join_success")).payload.id as string;
-      b.send("control", { action: "join", display_name: "Bob" });
-      await b.next("control", "join_success");
-      g.send("control", { action: "join", display_name: "Guest" });
-      await g.next("control", "join_success");
       // Only moderators debrief; a bad scope is a bad frame.
       b.send("moderation", { action: "debrief", kick_scope: "guests" });
       expect((await b.next("moderation", "error")).payload.error).toBe("permission_denied");

@@ -11,7 +11,23 @@ import { describe, expect, it } from "vitest";
 import { CookieJar, type Credentials, ocs } from "../helpers/http";
 import { createEvent, createInvite, type Signed, signIn, signInAdmin, v1 } from "../helpers/opentalk";
 import { V4 } from "../helpers/talk";
-import { snapshot } from "./state";
+import { type Snapshot, snapshot } from "./state";
+
+/**
+ * D1 and the room's storage, without the activity counts: rooms publish those (and bump their
+ * version) by their own alarm a few seconds after sessions come and go, whatever request is made.
+ */
+async function state(roomId: string): Promise<Snapshot> {
+  const out = await snapshot([roomId]);
+  for (const key of Object.keys(out)) {
+    if (key !== "d1.rooms" && !key.endsWith(".meta")) continue;
+    out[key] = (out[key] ?? []).map((row) => {
+      const { active_users: _u, active_guests: _g, version: _v, ...rest } = JSON.parse(row) as Record<string, unknown>;
+      return JSON.stringify(rest);
+    });
+  }
+  return out;
+}
 
 type Kind = "opentalk" | "talk-group" | "talk-public";
 type Role = "owner" | "moderator" | "user" | "self-joined" | "guest" | "stranger" | "admin" | "anonymous";
@@ -132,11 +148,11 @@ describe("one rulebook: the same person, the same answer in both dialects", () =
       for (const role of ROLES) {
         if (!comparable(f, role, "settings")) continue;
         // The password: Talk's PUT …/password and OpenTalk's PATCH {password}.
-        const before = await snapshot([f.id]);
+        const before = await state(f.id);
         const t = answer((await talk(f, role, "PUT", `${V4}/room/${f.token}/password`, { password: `pw-${role}-123456` })).status);
         const o = answer((await openTalk(f, role, "PATCH", `/v1/rooms/${f.id}`, { password: `pw-${role}-654321` })).status);
         if (t !== o) mismatches.push(`${role} password: Talk ${t}, OpenTalk ${o}`);
-        if (t === "refused" && o === "refused") expect(await snapshot([f.id]), `${role}: a refused password change changes nothing`).toEqual(before);
+        if (t === "refused" && o === "refused") expect(await state(f.id), `${role}: a refused password change changes nothing`).toEqual(before);
       }
       for (const role of ROLES) {
         if (!comparable(f, role, "settings")) continue;
@@ -144,11 +160,11 @@ describe("one rulebook: the same person, the same answer in both dialects", () =
         const own = await fixture(kind, p);
         const td = answer((await talk(own, role, "DELETE", `${V4}/room/${own.token}`)).status);
         const target = td === "allowed" ? await fixture(kind, p) : own;
-        const before = await snapshot([target.id]);
+        const before = await state(target.id);
         const od = answer((await openTalk(target, role, "DELETE", `/v1/rooms/${target.id}`)).status);
         if (td !== od) mismatches.push(`${role} delete: Talk ${td}, OpenTalk ${od}`);
         if (td === "allowed") deleters.push(role);
-        else if (od === "refused") expect(await snapshot([target.id]), `${role}: a refused deletion changes nothing`).toEqual(before);
+        else if (od === "refused") expect(await state(target.id), `${role}: a refused deletion changes nothing`).toEqual(before);
       }
       expect(mismatches).toEqual([]);
       expect(deleters.sort()).toEqual((kind === "opentalk" ? ["admin", "owner"] : ["moderator", "owner"]).sort());

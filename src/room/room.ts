@@ -238,7 +238,7 @@ export class RoomObject extends DurableObject<Env> {
       meta: { ...meta, ...this.store.liveCounts() },
       self: stripUser(attendee),
       attendees: this.store.attendees().map(stripUser),
-      sessions: this.store.sessions("last_ping >= ? OR cookie LIKE 'meeting:%'", nowSeconds() - SESSION_KILL_SECONDS),
+      sessions: this.store.liveSessions(nowSeconds() - SESSION_KILL_SECONDS),
     });
   }
 

@@ -189,6 +189,21 @@ export class RoomStore {
     this.sql.exec("DELETE FROM sessions WHERE id = ?", id);
   }
 
+  /** Talk sessions (not meeting sessions, which live as long as their socket) last pinged before `cutoff`. */
+  staleSessions(cutoff: number): Session[] {
+    return this.sessions(`last_ping < ? AND NOT ${MEETING_SESSION}`, cutoff);
+  }
+
+  /** Sessions seen since `since`, meeting sessions always. */
+  liveSessions(since: number): Session[] {
+    return this.sessions(`last_ping >= ? OR ${MEETING_SESSION}`, since);
+  }
+
+  /** An attendee's Talk sessions in the call (not their meeting session). */
+  talkSessionsInCall(attendeeId: number): Session[] {
+    return this.sessions(`attendee_id = ? AND in_call != 0 AND NOT ${MEETING_SESSION}`, attendeeId);
+  }
+
   countSessions(attendeeId: number): number {
     return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sessions WHERE attendee_id = ?", attendeeId).one().n;
   }

@@ -8,7 +8,6 @@ import { Coalescer } from "./coalescer";
 import { RoomEvents } from "./room-events";
 import { prepareParticipant, RESUMPTION_TTL_MS } from "./tickets";
 
-export { RESUMPTION_TTL_MS } from "./tickets";
 import {
   ControlCommand,
   Envelope,

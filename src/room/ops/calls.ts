@@ -122,7 +122,7 @@ export function banUser(tx: Tx, userUuid: string): Outcome<null> {
   tx.change.banned.push(userUuid);
   const attendee = tx.store.attendeeByUser(userUuid);
   if (attendee) {
-    for (const s of tx.store.sessions("attendee_id = ? AND in_call != 0 AND cookie NOT LIKE 'meeting:%'", attendee.id)) tx.store.setInCall(s.id, 0);
+    for (const s of tx.store.talkSessionsInCall(attendee.id)) tx.store.setInCall(s.id, 0);
     tx.change.sessions = true;
     recomputeCall(tx);
   }

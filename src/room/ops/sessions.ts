@@ -85,7 +85,7 @@ function dropTransientAttendee(tx: Tx, attendeeId: number): void {
 
 /** Sessions that stopped pinging end (the alarm's duty). Returns how many. */
 export function expireSessions(tx: Tx, cutoff: number): number {
-  const stale = tx.store.sessions("last_ping < ? AND cookie NOT LIKE 'meeting:%'", cutoff);
+  const stale = tx.store.staleSessions(cutoff);
   for (const s of stale) endSession(tx, s);
   return stale.length;
 }

@@ -7,7 +7,7 @@
 import { isSipCompatibleToken, PIN_LENGTH, sipDigits } from "../calls";
 import { type Caller, fail, ok, type Outcome } from "../contract";
 import { modifyPermissions } from "../permissions";
-import { guestsByInviteCode, isGroupOrPublic, isOneToOne, type Need } from "../rules";
+import { check, guestsByInviteCode, isGroupOrPublic, isOneToOne, type Need } from "../rules";
 import { type RoomStore, nowSeconds } from "../store";
 import { ParticipantType, RoomType } from "../types";
 import { recomputeCall } from "./call-state";
@@ -51,13 +51,13 @@ export function updateSettings(tx: Tx, caller: Caller, patch: SettingsPatch): Ou
   const fields = (Object.keys(patch) as (keyof SettingsPatch)[]).filter((k) => patch[k] !== undefined);
   if (fields.length === 0) return access(tx, caller, "participant");
   const needs = new Set(fields.map((f) => NEEDS[f]));
-  const need = ORDER.find((n) => needs.has(n)) ?? "participant";
-  const granted = access(tx, caller, need);
+  // The caller is resolved once; every needed level is checked, the strictest first (a guest
+  // moderator meets "moderator" but not "configureLoggedIn"), so a refusal names the missing role.
+  const granted = access(tx, caller, "participant", { memberless: true });
   if (!granted.ok) return granted;
-  // Every needed level, not only the strictest (a guest moderator meets "moderator" but not "configureLoggedIn").
-  for (const n of needs) {
-    const also = access(tx, caller, n);
-    if (!also.ok) return also;
+  for (const need of ORDER.filter((n) => needs.has(n))) {
+    const checked = check(need, tx.meta, caller, granted.value.attendee);
+    if (!checked.ok) return checked;
   }
   const refused = refusal(tx, patch);
   if (refused) return refused;

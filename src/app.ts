@@ -42,6 +42,7 @@ import { registerTalkSignalingRoutes } from "./talk/signaling.routes";
 import { registerTalkWebinarRoutes } from "./talk/webinar.routes";
 import { registerTalkSessionRoutes } from "./talk/sessions.routes";
 import { registerTalkSettingsRoutes } from "./talk/settings.routes";
+import { registerTalkChatRoutes } from "./talk/chat.routes";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
@@ -97,6 +98,7 @@ export function createApp() {
   registerTalkRoomRoutes(app);
   registerTalkAvatarRoutes(app);
   registerTalkSettingsRoutes(app);
+  registerTalkChatRoutes(app);
   registerTalkSessionRoutes(app);
   registerTalkParticipantRoutes(app);
   registerTalkCallRoutes(app);

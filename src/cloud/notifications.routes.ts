@@ -20,6 +20,10 @@ export function texts(row: Pick<Row, "subject">, params: Record<string, string>)
   const room = params.roomName ?? "";
   if (row.subject === "call_ring") return { subject: `${params.callerName ?? "Someone"} wants to talk with you in ${room}`, message: "" };
   if (row.subject === "call_started") return { subject: `A call started in ${room}`, message: "" };
+  if (row.subject === "mention_direct" || row.subject === "mention_all") {
+    const what = row.subject === "mention_all" ? "mentioned everyone" : "mentioned you";
+    return { subject: `${params.actorName ?? "Someone"} ${what} in conversation ${room}`, message: params.message ?? "" };
+  }
   return { subject: row.subject, message: "" };
 }
 

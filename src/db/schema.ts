@@ -228,6 +228,12 @@ export const rooms = sqliteTable(
     /** Users and guests with a live session, published by the room DO at most every few seconds. */
     activeUsers: integer("active_users").notNull().default(0),
     activeGuests: integer("active_guests").notNull().default(0),
+    /** The chat's newest message (the room DO's StoredMessage as JSON), null when there is none. */
+    lastMessage: text("last_message"),
+    /** Comments in the chat: a member's unread count is this minus their `readCount`. */
+    commentCount: integer("comment_count").notNull().default(0),
+    /** The newest message every user has read. */
+    lastCommonRead: integer("last_common_read").notNull().default(0),
     /** Bumped by the room DO on every summary write; older writes never overwrite newer ones. */
     version: integer("version").notNull().default(0),
   },
@@ -251,6 +257,11 @@ export const roomMembers = sqliteTable(
     notificationLevel: integer("notification_level").notNull().default(0),
     notificationCalls: integer("notification_calls").notNull().default(1),
     pin: text("pin").notNull().default(""),
+    /** Chat: the member's read marker, the comments it covers, their last (direct) mention. */
+    lastReadMessage: integer("last_read_message").notNull().default(0),
+    readCount: integer("read_count").notNull().default(0),
+    lastMentionMessage: integer("last_mention_message").notNull().default(0),
+    lastMentionDirect: integer("last_mention_direct").notNull().default(0),
     version: integer("version").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.roomId, t.userId] }), index("room_members_user").on(t.userId)],

@@ -108,6 +108,8 @@ export function ocsRoute<P extends AnyObject>(
     }
     const result = await handler(c, params, c.req.param() as Record<string, string>);
     const status = result.status ?? 200;
+    // "Not modified" has no body (Talk's chat poll answers it when nothing is new).
+    if (status === 304) return new Response(null, { status, headers: result.headers });
     return renderOcs(ocsOutputFormat(c), status, result.data ?? null, ocsMeta(status), result.headers);
   });
 }

@@ -44,7 +44,7 @@ export class Commit {
 
   /** Persists and announces one operation's change, then writes the D1 index through. */
   async finish(change: RoomChange): Promise<void> {
-    if (change.settings && this.store.meta) this.store.saveMeta();
+    if ((change.settings || change.chat || change.messages.length > 0 || change.historyCleared) && this.store.meta) this.store.saveMeta();
     // Pending index writes and the alarm that retries them are one atomic write with the change.
     const armed = this.arm();
     for (const presence of this.presences()) presence.changed(change, this.store.meta);

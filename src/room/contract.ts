@@ -2,7 +2,7 @@
  * What crosses the room object's RPC boundary: who acts (`Caller`), results (`Outcome`: errors are
  * values, RPC does not keep exception classes) and the views the dialect layers translate.
  */
-import type { Attendee, RoomMeta, Session } from "./types";
+import type { Attendee, ChatFacts, RoomMeta, Session, StoredMessage } from "./types";
 
 /**
  * Why a room operation was refused. The dialect layers map each reason to their own error shape;
@@ -13,6 +13,8 @@ export type FailureReason =
   | "object" | "owner" | "moderator" | "self" | "last-moderator" | "participant-type" | "guest" | "lobby"
   | "read-only" | "permission" | "consent" | "in-call" | "actor-type" | "call" | "target-in-call"
   | "sip" | "config" | "token" | "state" | "pin" | "banned" | "guests-not-allowed" | "value"
+  // chat
+  | "message" | "reply-to" | "age" | "chat-disabled"
   // OpenTalk signaling starts
   | "wrong_room_password" | "banned_from_room" | "no_breakout_rooms" | "session_running";
 
@@ -47,6 +49,17 @@ export interface CallerView {
   meta: RoomMeta;
   attendee: Attendee | null;
   session: Session | null;
+  /** The chat as the attendee sees it (null for non-members). */
+  chat?: ChatFacts | null;
+}
+
+/** Messages of the room chat for one reader, with the parents of replies among them. */
+export interface ChatPage {
+  messages: StoredMessage[];
+  parents: StoredMessage[];
+  reader: Attendee;
+  lastCommonRead: number;
+  meta: RoomMeta;
 }
 
 /** What a signed-in caller may do with a room, decided by the rulebook (OpenTalk routes ask this). */
@@ -87,4 +100,11 @@ export interface CallStart {
 /** Whether removing an attendee took the whole room with it (its last member left). */
 export interface Removal {
   roomDeleted: boolean;
+}
+
+/** Members a chat writer could mention, and who is asking. */
+export interface MentionCandidates {
+  candidates: Attendee[];
+  self: Attendee;
+  roomName: string;
 }

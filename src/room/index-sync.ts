@@ -44,6 +44,7 @@ export class IndexSync {
       } else if (!meta) {
         // Marked before a deletion that is pending itself: nothing left to write.
       } else if (p.key === "room") {
+        const lastMessage = this.store.chat.lastMessage();
         const summary = {
           id: meta.id,
           token: meta.token,
@@ -66,6 +67,9 @@ export class IndexSync {
           objectId: meta.objectId,
           activeUsers: meta.activeUsers,
           activeGuests: meta.activeGuests,
+          lastMessage: lastMessage ? JSON.stringify(lastMessage) : null,
+          commentCount: this.store.chat.commentCount(),
+          lastCommonRead: this.store.lastCommonRead(),
           version: meta.version,
         };
         const { id: _id, ...update } = summary;
@@ -84,6 +88,10 @@ export class IndexSync {
             notificationLevel: a.notificationLevel,
             notificationCalls: a.notificationCalls,
             pin: a.pin,
+            lastReadMessage: a.lastReadMessage,
+            readCount: a.readCount,
+            lastMentionMessage: a.lastMentionMessage,
+            lastMentionDirect: a.lastMentionDirect,
             version: meta.version,
           };
           const { roomId: _r, userId: _u, ...update } = row;

@@ -60,6 +60,21 @@ const MIGRATIONS: string[] = [
    ALTER TABLE ot_bans RENAME TO bans;
    CREATE TABLE index_pending (key TEXT PRIMARY KEY, gen INTEGER NOT NULL, room_id TEXT NOT NULL);
    CREATE TABLE ot_talk_peers (session_id TEXT PRIMARY KEY, participant_id TEXT NOT NULL, control TEXT NOT NULL);`,
+  // Chat (chat-store.ts): one message store for both dialects, each member's read marker (and how
+  // many comments it covers, so unread counts need no query), their last mention, and the
+  // meeting's chat switch.
+  `CREATE TABLE messages (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, actor_type TEXT NOT NULL, actor_id TEXT NOT NULL,
+     actor_name TEXT NOT NULL DEFAULT '', kind TEXT NOT NULL, message TEXT NOT NULL,
+     parameters TEXT NOT NULL DEFAULT '{}', created_at INTEGER NOT NULL,
+     parent_id INTEGER NOT NULL DEFAULT 0, reference_id TEXT NOT NULL DEFAULT '',
+     silent INTEGER NOT NULL DEFAULT 0, scope TEXT NOT NULL DEFAULT '', source TEXT, last_edit TEXT);
+   CREATE INDEX messages_scope ON messages(scope, id);
+   CREATE TABLE chat_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   ALTER TABLE attendees ADD COLUMN last_read_message INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE attendees ADD COLUMN read_count INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE attendees ADD COLUMN last_mention_message INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE attendees ADD COLUMN last_mention_direct INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export function migrate(sql: SqlStorage): number {

@@ -4,7 +4,7 @@
  * presence the same `RoomChange`, whichever dialect made it; the presence decides what its clients
  * must hear (a frame, a woken long-poll, a closed socket).
  */
-import type { RoomMeta } from "./types";
+import type { ChatActor, RoomMeta, StoredMessage } from "./types";
 
 /** A member who lost their membership (or moderator rights, or a right) in this change. */
 export interface MemberChange {
@@ -33,7 +33,16 @@ export class RoomChange {
   readonly banned: string[] = [];
   /** The room is gone. */
   deleted = false;
+  /** Chat messages written (any scope), oldest first. */
+  readonly messages: StoredMessage[] = [];
+  /** The chat's own state moved (a read marker, the meeting's chat switch): the summary follows. */
+  chat = false;
+  /** The meeting's chat was switched on or off, by whom (their OpenTalk participant id, if any). */
+  chatSwitch: { enabled: boolean; by: ChatActor; source: string | null } | null = null;
+  /** A chat history was cleared. */
+  historyCleared: { scope: string; by: ChatActor; source: string | null } | null = null;
 
+  /** No room state changed (chat traffic aside, which its own readers watch for). */
   get empty(): boolean {
     return !this.settings && !this.sessions && this.lobby === null && !this.readOnly && this.removed.length === 0 && this.updated.length === 0 && this.banned.length === 0 && !this.deleted;
   }

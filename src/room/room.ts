@@ -12,10 +12,14 @@ import { drizzle } from "drizzle-orm/d1";
 import { events } from "../db/schema";
 import { ALNUM, randomString, sha1Hex, verifyPassword } from "../lib/crypto";
 import { Commit, ORPHAN_GRACE_SECONDS, SESSION_KILL_SECONDS } from "./commit";
-import { type Caller, type CallerView, type CallPeer, type CallStart, fail, ok, type Outcome, type ParticipantList, type Removal, type RoomGrant } from "./contract";
+import { ChatFeed } from "./chat-feed";
+import { ROOM_SCOPE } from "./chat-store";
+import { type Caller, type CallerView, type ChatPage, type MentionCandidates, type CallPeer, type CallStart, fail, ok, type Outcome, type ParticipantList, type Removal, type RoomGrant } from "./contract";
 import { IndexSync } from "./index-sync";
 import { access, callerAttendee, callerSession, participantAccess, stripUser, type Tx } from "./ops/actor";
 import * as calls from "./ops/calls";
+import * as chat from "./ops/chat";
+import { actorOf, recordSystem, SYSTEM_ACTOR } from "./ops/chat";
 import * as membership from "./ops/membership";
 import { recomputeCall } from "./ops/call-state";
 import * as sessions from "./ops/sessions";
@@ -23,18 +27,32 @@ import { openLobbyByTimer, type SettingsPatch, setPreference, updateSettings } f
 import type { PermissionMethod } from "./permissions";
 import { type Presence, RoomChange } from "./presence";
 import { inLobby, isOneToOne, isOwner, meets, selfJoinAllowed } from "./rules";
-import { nowSeconds, RoomStore } from "./store";
-import { type Attendee, type NewMember, ParticipantType, type RoomInit, type RoomMeta, type RoomSnapshot } from "./types";
+import { type AttendeeRow, nowSeconds, RoomStore } from "./store";
+import { type Attendee, type ChatFacts, type NewMember, ParticipantType, type RoomInit, type RoomMeta, type RoomSnapshot, type StoredMessage } from "./types";
+
+/** A read of the room chat (Talk's receive parameters, checked by the dialect layer). */
+export interface ChatQuery {
+  lookIntoFuture: boolean;
+  limit: number;
+  lastKnown: number;
+  includeLastKnown: boolean;
+  /** Seconds to wait for new messages (look into the future only). */
+  timeout: number;
+  setReadMarker: boolean;
+  lastCommonReadId: number;
+}
 
 export class RoomObject extends DurableObject<Env> {
   protected store!: RoomStore;
   protected commit!: Commit;
+  /** Readers waiting for the room chat (both dialects write it). */
+  private readonly chatFeed = new ChatFeed();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
       this.store = new RoomStore(ctx.storage.sql);
-      this.commit = new Commit(ctx.storage, this.store, new IndexSync(env.DB, this.store), () => this.presences());
+      this.commit = new Commit(ctx.storage, this.store, new IndexSync(env.DB, this.store), () => [this.chatFeed, ...this.presences()]);
       await this.commit.start();
     });
   }
@@ -57,7 +75,20 @@ export class RoomObject extends DurableObject<Env> {
   }
 
   private viewOf(attendee: Attendee | null, session: CallerView["session"]): CallerView {
-    return { meta: { ...(this.store.meta as RoomMeta), ...this.store.liveCounts() }, attendee, session };
+    return { meta: { ...(this.store.meta as RoomMeta), ...this.store.liveCounts() }, attendee, session, chat: attendee ? this.chatFacts(attendee) : null };
+  }
+
+  /** What a member's conversation object says about the chat (no query but the common read marker). */
+  private chatFacts(a: Attendee): ChatFacts {
+    const chat = this.store.chat;
+    return {
+      lastMessage: chat.lastMessage(),
+      unreadMessages: Math.max(0, chat.commentCount() - a.readCount),
+      unreadMention: a.lastMentionMessage > a.lastReadMessage,
+      unreadMentionDirect: a.lastMentionDirect > a.lastReadMessage,
+      lastReadMessage: a.lastReadMessage,
+      lastCommonReadMessage: this.store.lastCommonRead(),
+    };
   }
 
   private viewAfter(a: { attendee: { id: number } | null; session: CallerView["session"] }): CallerView {
@@ -73,8 +104,11 @@ export class RoomObject extends DurableObject<Env> {
     if (!this.store.meta) {
       const now = nowSeconds();
       const tx: Tx = { store: this.store, meta: this.store.insertMeta(init, now), change: new RoomChange() };
+      const actor = init.owner ? actorOf(init.owner) : SYSTEM_ACTOR;
+      recordSystem(tx, actor, "conversation_created");
       if (init.owner) membership.insertMember(tx, { ...init.owner, participantType: ParticipantType.Owner });
-      membership.addMembers(tx, init.members ?? []);
+      // One-to-one rooms record only their creation (the reference does the same).
+      membership.addMembers(tx, init.members ?? [], isOneToOne(init.type) ? undefined : actor);
       if (init.eventRoom) this.store.markPending("orphan-check");
       tx.change.settings = true;
       await this.commit.finish(tx.change);
@@ -220,6 +254,102 @@ export class RoomObject extends DurableObject<Env> {
     this.store.wipe();
     tx.change.deleted = true;
     return ok(null);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Chat
+
+  /** Sends a message to the room chat (or an OpenTalk group/private chat). */
+  async sendMessage(caller: Caller, input: chat.SendInput): Promise<Outcome<chat.Sent & { lastCommonRead: number; roomName: string }>> {
+    const sent = await this.apply((tx) => chat.sendMessage(tx, caller, input));
+    return sent.ok ? ok({ ...sent.value, lastCommonRead: this.store.lastCommonRead(), roomName: this.store.meta?.name ?? "" }) : sent;
+  }
+
+  async editMessage(caller: Caller, messageId: number, text: string): Promise<Outcome<chat.Rewritten & { lastCommonRead: number }>> {
+    const done = await this.apply((tx) => chat.editMessage(tx, caller, messageId, text));
+    return done.ok ? ok({ ...done.value, lastCommonRead: this.store.lastCommonRead() }) : done;
+  }
+
+  async deleteMessage(caller: Caller, messageId: number): Promise<Outcome<chat.Rewritten & { lastCommonRead: number }>> {
+    const done = await this.apply((tx) => chat.deleteMessage(tx, caller, messageId));
+    return done.ok ? ok({ ...done.value, lastCommonRead: this.store.lastCommonRead() }) : done;
+  }
+
+  async clearHistory(caller: Caller, source: string | null = null): Promise<Outcome<StoredMessage>> {
+    return this.apply((tx) => chat.clearHistory(tx, caller, { source }));
+  }
+
+  async switchChat(caller: Caller, enabled: boolean, source: string | null): Promise<Outcome<null>> {
+    return this.apply((tx) => chat.switchChat(tx, caller, enabled, source));
+  }
+
+  /** Sets the caller's read marker (null: the newest message); returns their fresh view. */
+  async setReadMarker(caller: Caller, messageId: number | null): Promise<Outcome<CallerView>> {
+    const done = await this.apply((tx) => chat.setReadMarker(tx, caller, messageId));
+    return done.ok ? ok(this.viewAfter(done.value)) : done;
+  }
+
+  async markUnread(caller: Caller): Promise<Outcome<CallerView>> {
+    const done = await this.apply((tx) => chat.markUnread(tx, caller));
+    return done.ok ? ok(this.viewAfter(done.value)) : done;
+  }
+
+  /**
+   * Reads the room chat (Talk's receive): the history before `lastKnown` (newest first), or the
+   * messages after it (oldest first), waiting up to `timeout` seconds for some when there are none.
+   * Polling with `setReadMarker` first moves the reader's marker to `lastKnown`.
+   */
+  async receiveMessages(caller: Caller, q: ChatQuery): Promise<Outcome<ChatPage>> {
+    const reader = await this.chatReader(caller);
+    if (!reader.ok) return reader;
+    let attendee = reader.value;
+    if (q.lookIntoFuture && q.setReadMarker && q.lastKnown > attendee.lastReadMessage) {
+      const moved = await this.apply((tx) => chat.setReadMarker(tx, caller, q.lastKnown));
+      if (moved.ok) attendee = moved.value.attendee;
+    }
+    const deadline = Date.now() + q.timeout * 1000;
+    for (;;) {
+      const messages = q.lookIntoFuture
+        ? this.store.chat.future(ROOM_SCOPE, q.lastKnown, q.limit, q.includeLastKnown)
+        : this.store.chat.history(ROOM_SCOPE, q.lastKnown, q.limit, q.includeLastKnown);
+      const lastCommonRead = this.store.lastCommonRead();
+      const settled = messages.length > 0 || !q.lookIntoFuture || (q.lastCommonReadId > 0 && q.lastCommonReadId !== lastCommonRead);
+      const left = deadline - Date.now();
+      if (settled || left <= 0 || !this.store.meta) {
+        const wanted = [...new Set(messages.map((m) => m.parentId).filter((id) => id > 0))];
+        const parents = [...this.store.chat.byIds(wanted).values()];
+        const self = this.store.attendeeById(attendee.id) ?? attendee;
+        return ok({ messages, parents, reader: stripUser(self), lastCommonRead, meta: { ...(this.store.meta ?? ({} as RoomMeta)) } });
+      }
+      await this.chatFeed.wait(left);
+      // Removed meanwhile (or the room went away): nothing more to read.
+      const still = await this.chatReader(caller);
+      if (!still.ok) return still;
+    }
+  }
+
+  /** Members who could be mentioned, matching `search` (id or name, case-insensitive). */
+  async mentionCandidates(caller: Caller, search: string, limit: number): Promise<Outcome<MentionCandidates>> {
+    const writer = await this.chatReader(caller);
+    if (!writer.ok) return writer;
+    const meta = this.store.meta as RoomMeta;
+    if (meta.readOnly === 1) return fail(403, "read-only");
+    const needle = search.toLowerCase();
+    const found = this.store
+      .attendees("actor_type IN ('users', 'guests', 'emails', 'groups')")
+      .filter((a) => a.actorId.toLowerCase().includes(needle) || a.displayName.toLowerCase().includes(needle))
+      .slice(0, limit + 1);
+    return ok({ candidates: found.map(stripUser), self: stripUser(writer.value), roomName: meta.name });
+  }
+
+  /** A participant allowed to read the chat: not held back by the lobby. */
+  private async chatReader(caller: Caller): Promise<Outcome<AttendeeRow>> {
+    const meta = this.store.meta;
+    if (!meta) return fail(404, "room");
+    const granted = participantAccess({ store: this.store, meta, change: new RoomChange() }, caller, "participant");
+    if (!granted.ok) return granted;
+    if (inLobby(meta, granted.value.attendee)) return fail(412, "lobby");
+    return ok(granted.value.attendee);
   }
 
   // -------------------------------------------------------------------------------------------

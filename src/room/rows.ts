@@ -46,6 +46,10 @@ export function attendeeFromRow(r: Row): Attendee & { userUuid: string | null } 
     pin: r.pin as string,
     invitedEmail: r.invited_email as string,
     createdAt: r.created_at as number,
+    lastReadMessage: r.last_read_message as number,
+    readCount: r.read_count as number,
+    lastMentionMessage: r.last_mention_message as number,
+    lastMentionDirect: r.last_mention_direct as number,
     userUuid: (r.user_uuid as string | null) ?? null,
   };
 }

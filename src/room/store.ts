@@ -1,12 +1,14 @@
 /**
  * Every SQL statement on the room's own tables (meta, attendees, sessions, bans, the pending index
- * changes): the one place the room's storage is read and written. The meta row is also kept in
+ * changes): the one place the room's storage is read and written, with the chat's messages in
+ * `chat` (chat-store.ts). The meta row is also kept in
  * memory (`meta`); `saveMeta` writes it back and records that the D1 summary must follow.
  *
  * Statements are synchronous. Several of them run without an await in between form one atomic
  * write of the object (its output gate holds replies until they are durable), which is what makes
  * a state change and its pending index record land together or not at all.
  */
+import { ChatStore } from "./chat-store";
 import { migrate } from "./migrations";
 import { attendeeFromRow, META_COLUMNS, metaFromRow, sessionFromRow } from "./rows";
 import { type Attendee, type NewMember, ParticipantType, type RoomInit, type RoomMeta, type Session } from "./types";
@@ -26,11 +28,14 @@ export const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 export class RoomStore {
   meta: RoomMeta | null = null;
+  /** The chat's messages (chat-store.ts). */
+  readonly chat: ChatStore;
   /** The keys in `index_pending`, kept in memory so the hot paths ask without a query. */
   private readonly pendingKeys = new Set<PendingKey>();
 
   constructor(readonly sql: SqlStorage) {
     migrate(sql);
+    this.chat = new ChatStore(sql);
     this.meta = this.loadMeta();
     for (const p of this.pending()) this.pendingKeys.add(p.key);
   }
@@ -70,10 +75,11 @@ export class RoomStore {
    */
   wipe(): void {
     const id = this.meta?.id;
-    for (const table of ["signaling_messages", "sessions", "attendees", "ot_participants", "ot_settings", "ot_talk_peers", "bans", "index_pending", "meta"]) {
+    for (const table of ["messages", "chat_settings", "signaling_messages", "sessions", "attendees", "ot_participants", "ot_settings", "ot_talk_peers", "bans", "index_pending", "meta"]) {
       this.sql.exec(`DELETE FROM ${table}`);
     }
     this.meta = null;
+    this.chat.reset();
     this.pendingKeys.clear();
     if (id) {
       this.sql.exec("INSERT INTO index_pending (key, gen, room_id) VALUES ('deleted', 1, ?)", id);
@@ -119,9 +125,11 @@ export class RoomStore {
 
   insertAttendee(m: NewMember, now: number): AttendeeRow {
     this.sql.exec(
-      `INSERT OR IGNORE INTO attendees (actor_type, actor_id, display_name, participant_type, user_uuid, invited_email, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO attendees (actor_type, actor_id, display_name, participant_type, user_uuid, invited_email, created_at,
+         last_read_message, read_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       m.actorType, m.actorId, m.displayName, m.participantType, m.userUuid ?? null, m.invitedEmail ?? "", now,
+      // A new member has read what was said before they came (the reference does the same).
+      this.chat.lastId(), this.chat.commentCount(),
     );
     this.markUser(m.userUuid);
     return attendeeFromRow(this.sql.exec("SELECT * FROM attendees WHERE actor_type = ? AND actor_id = ?", m.actorType, m.actorId).one());
@@ -153,6 +161,26 @@ export class RoomStore {
   setPreference(a: AttendeeRow, column: "favorite" | "notification_level" | "notification_calls", value: number): void {
     this.sql.exec(`UPDATE attendees SET ${column} = ? WHERE id = ?`, value, a.id);
     this.markUser(a.userUuid);
+  }
+
+  /** Moves a member's read marker (-1: nothing read), with the number of comments it covers. */
+  setReadMarker(a: AttendeeRow, messageId: number): void {
+    this.sql.exec("UPDATE attendees SET last_read_message = ?, read_count = ? WHERE id = ?", messageId, this.chat.commentsUpTo(messageId), a.id);
+    this.markUser(a.userUuid);
+  }
+
+  /** Records that a message mentions a member (`direct`: by name, not through @all). */
+  markMentioned(a: AttendeeRow, messageId: number, direct: boolean): void {
+    this.sql.exec(
+      `UPDATE attendees SET last_mention_message = ?${direct ? ", last_mention_direct = ?" : ""} WHERE id = ?`,
+      messageId, ...(direct ? [messageId] : []), a.id,
+    );
+    this.markUser(a.userUuid);
+  }
+
+  /** The newest message every user has read (Talk's lastCommonReadMessage). */
+  lastCommonRead(): number {
+    return this.sql.exec<{ m: number | null }>("SELECT min(last_read_message) AS m FROM attendees WHERE actor_type = 'users'").one().m ?? 0;
   }
 
   takenPins(): Set<string> {

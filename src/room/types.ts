@@ -58,6 +58,11 @@ export interface Attendee {
   /** Email invitees: the address they were invited with (their actor id is a hash of it). */
   invitedEmail: string;
   createdAt: number;
+  /** Chat: the last message this member has read (-1: none), how many comments that covers, mentions. */
+  lastReadMessage: number;
+  readCount: number;
+  lastMentionMessage: number;
+  lastMentionDirect: number;
 }
 
 export interface Session {
@@ -103,4 +108,61 @@ export interface RoomSnapshot {
   meta: RoomMeta;
   attendees: Attendee[];
   sessions: Session[];
+}
+
+/** How a chat message came to be: written by someone, recorded by the room, or deleted since. */
+export type MessageKind = "comment" | "system" | "comment_deleted";
+
+/** An actor as the chat records them (their name as it was when they acted). */
+export type ChatActor = {
+  type: string;
+  id: string;
+  name: string;
+};
+
+/** One mention in a comment: `raw` is what follows the "@" in the text. */
+export type Mention = {
+  raw: string;
+  type: "user" | "guest" | "group" | "call";
+  id: string;
+  name: string;
+};
+
+/** What a message's parameters may hold (stored as JSON; plain data so they cross RPC). */
+export type ParameterValue = string | number | boolean | ChatActor | Mention[] | string[];
+
+/**
+ * One message of the room's chat, dialect-neutral. Talk's chat API and OpenTalk's chat module
+ * present it; Talk ids are `id`, OpenTalk ids are derived from it.
+ *
+ * - comment: `message` is the text as written, `parameters.mentions` who it mentions;
+ * - system: `message` is the subject (Talk's `systemMessage`, e.g. `user_added`), `parameters`
+ *   what the subject needs (`user`, `group`, `oldName`…, each actor as a ChatActor);
+ * - comment_deleted: `parameters.deletedBy` is who deleted it.
+ */
+export interface StoredMessage {
+  id: number;
+  actor: ChatActor;
+  kind: MessageKind;
+  message: string;
+  parameters: { [key: string]: ParameterValue };
+  createdAt: number;
+  parentId: number;
+  referenceId: string;
+  silent: boolean;
+  /** "" for the room's chat; OpenTalk's group and private chats: `group:<name>`, `private:<a>:<b>`. */
+  scope: string;
+  /** The OpenTalk participant who sent it, when sent from the meeting. */
+  source: string | null;
+  lastEdit: (ChatActor & { at: number }) | null;
+}
+
+/** What a conversation object says about the chat, for one member. */
+export interface ChatFacts {
+  lastMessage: StoredMessage | null;
+  unreadMessages: number;
+  unreadMention: boolean;
+  unreadMentionDirect: boolean;
+  lastReadMessage: number;
+  lastCommonReadMessage: number;
 }

@@ -4,6 +4,7 @@
  */
 import type { UserRow } from "../db/schema";
 import { config } from "../lib/config";
+import { MAX_MESSAGE_LENGTH } from "../room/ops/chat";
 import { EDGETALK_VERSION } from "../version";
 
 export const TALK_FEATURES: readonly string[] = [
@@ -23,6 +24,19 @@ export const TALK_FEATURES: readonly string[] = [
   "conversation-permissions",
   "conversation-creation-password",
   "room-description",
+  // Chat (one message store with OpenTalk's meeting chat)
+  "chat-v2",
+  "chat-read-marker",
+  "chat-read-last",
+  "chat-unread",
+  "chat-reference-id",
+  "chat-replies",
+  "system-messages",
+  "mention-flag",
+  "edit-messages",
+  "delete-messages",
+  "clear-history",
+  "silent-send",
   // Calls, lobby, SIP
   "audio",
   "video",
@@ -70,9 +84,23 @@ export function capabilities(env: Env, _user: UserRow | null) {
             "sip-enabled": Boolean(cfg.sipBridgeSecret && cfg.sipDialinInfo),
             "sip-dialout-enabled": false,
             "can-enable-sip": false,
+            "predefined-backgrounds": [],
+            "can-upload-background": false,
+            "start-without-media": false,
+            "max-duration": 0,
+            "blur-virtual-background": false,
+            "end-to-end-encryption": false,
           },
-          chat: { "max-length": 32000, "read-privacy": 0, "typing-privacy": 0 },
-          conversations: { "can-create": true, "description-length": 2000 },
+          chat: {
+            "max-length": MAX_MESSAGE_LENGTH,
+            "read-privacy": 0,
+            "has-translation-providers": false,
+            "has-translation-task-providers": false,
+            "typing-privacy": 0,
+            "summary-threshold": 100,
+          },
+          conversations: { "can-create": true, "force-passwords": false, "list-style": "two-lines", "description-length": 2000 },
+          previews: { "max-gif-size": 3_145_728 },
           federation: { enabled: false, "incoming-enabled": false, "outgoing-enabled": false, "only-trusted-servers": true },
           signaling: { mode: "internal", "session-ping-limit": 200 },
           permissions: { "max-default": MAX_DEFAULT_PERMISSIONS, "max-custom": MAX_CUSTOM_PERMISSIONS, default: 0 },

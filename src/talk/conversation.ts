@@ -3,7 +3,8 @@
  * attendee row and the caller's current session (reference §4). Pure: no I/O.
  */
 import { effectivePermissions, heldInLobby, isLoggedInModeratorType, Permission } from "../room/permissions";
-import { ParticipantType, RoomType } from "../room/types";
+import { type ChatFacts, ParticipantType, RoomType } from "../room/types";
+import { talkMessage } from "./chat-format";
 
 export interface RoomFacts {
   serial: number;
@@ -59,6 +60,8 @@ export interface ConversationContext {
   recordingConsent?: number;
   /** `includeLastMessage=false` leaves `lastMessage` out. */
   includeLastMessage?: boolean;
+  /** The chat as the member sees it (absent for non-members). */
+  chat?: ChatFacts | null;
 }
 
 export function resolvedNotificationLevel(level: number, roomType: number, actorType: string, groupDefault: number): number {
@@ -81,7 +84,7 @@ export function conversation(ctx: ConversationContext) {
     hasPassword: room.hasPassword,
     avatarVersion: "",
     isCustomAvatar: false,
-    // Features EdgeTalk does not have (chat, recording, breakout rooms, message expiry, per-user
+    // Features EdgeTalk does not have (recording, breakout rooms, message expiry, per-user
     // archive flags) report their neutral values for everyone.
     callPermissions: 0,
     messageExpiration: 0,
@@ -98,8 +101,6 @@ export function conversation(ctx: ConversationContext) {
     isArchived: false,
     isImportant: false,
     isSensitive: false,
-    // There is no chat, so there is never a last message: "empty", as the reference sends it.
-    ...(ctx.includeLastMessage === false ? {} : { lastMessage: [] as never[] }),
   };
 
   if (!member) {
@@ -150,8 +151,22 @@ export function conversation(ctx: ConversationContext) {
   const hasCall = room.callFlag !== 0 && !inLobby;
   const canStartCall = !inLobby && (permissions & Permission.StartCall) !== 0 && room.readOnly === 0;
   const moderator = isLoggedInModeratorType(member.participantType) && ctx.isUser;
+  // The chat, unless the lobby holds the member back (then it is hidden, as the reference does).
+  const chat = inLobby ? null : (ctx.chat ?? null);
+  const last = chat?.lastMessage && ctx.includeLastMessage !== false ? talkMessage(chat.lastMessage, room.token, member) : null;
   return {
     ...base,
+    ...(chat
+      ? {
+          unreadMessages: chat.unreadMessages,
+          unreadMention: chat.unreadMention,
+          unreadMentionDirect: chat.unreadMentionDirect,
+          lastReadMessage: chat.lastReadMessage,
+          lastCommonReadMessage: chat.lastCommonReadMessage,
+        }
+      : {}),
+    // No last message (none yet, the lobby, includeLastMessage=false): the field is left out.
+    ...(last ? { lastMessage: last } : {}),
     name,
     displayName,
     description: room.description,

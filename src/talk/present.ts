@@ -4,7 +4,7 @@ import { database } from "../db/client";
 import { users, type RoomMemberRow, type RoomRow } from "../db/schema";
 import { config } from "../lib/config";
 import type { CallerView } from "../room/contract";
-import { RoomType, type RoomMeta } from "../room/types";
+import { type ChatFacts, RoomType, type RoomMeta, type StoredMessage } from "../room/types";
 import { conversation, type MemberFacts, type RoomFacts } from "./conversation";
 
 export function oneToOneUsers(name: string): string[] {
@@ -71,7 +71,20 @@ export async function presentView(env: Env, view: CallerView, serial: number, vi
     defaultGroupNotification: cfg.defaultGroupNotification,
     recordingConsent: cfg.recordingConsent,
     includeLastMessage: options.includeLastMessage,
+    chat: view.chat ?? null,
   });
+}
+
+/** The chat facts of one member from the D1 index (the room DO keeps them there). */
+function chatFromIndex(room: RoomRow, member: RoomMemberRow): ChatFacts {
+  return {
+    lastMessage: room.lastMessage ? (JSON.parse(room.lastMessage) as StoredMessage) : null,
+    unreadMessages: Math.max(0, room.commentCount - member.readCount),
+    unreadMention: member.lastMentionMessage > member.lastReadMessage,
+    unreadMentionDirect: member.lastMentionDirect > member.lastReadMessage,
+    lastReadMessage: member.lastReadMessage,
+    lastCommonReadMessage: room.lastCommonRead,
+  };
 }
 
 /** Conversation objects for a user's room list, straight from the D1 index (no DO fan-out). */
@@ -100,6 +113,7 @@ export async function presentIndex(env: Env, viewer: { userid: string }, rows: {
       defaultGroupNotification: cfg.defaultGroupNotification,
       recordingConsent: cfg.recordingConsent,
       includeLastMessage: options.includeLastMessage,
+      chat: chatFromIndex(room, member),
     }),
   );
 }

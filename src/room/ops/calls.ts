@@ -10,6 +10,7 @@ import { nowSeconds } from "../store";
 import type { Session } from "../types";
 import { type Access, participantAccess, type Tx } from "./actor";
 import { callRunning, recomputeCall } from "./call-state";
+import { actorOf, recordCallEnd, recordCallJoin, recordCallLeave } from "./chat";
 import { endCall } from "./settings";
 
 type CallAccess = Access & { attendee: NonNullable<Access["attendee"]> };
@@ -49,9 +50,11 @@ export function joinCall(tx: Tx, caller: Caller, flags: number, consent: { requi
   const running = callRunning(tx);
   const refused = callRefusal(meta, attendee, { banned: false, running });
   if (refused) return fail(refused.status, refused.reason);
+  const wasInCall = (session as Session).inCall !== 0;
   tx.store.setInCall((session as Session).id, allowedCallFlags(flags, permissionsOf(meta, attendee)));
   tx.change.sessions = true;
   recomputeCall(tx);
+  if (!wasInCall) recordCallJoin(tx, attendee, !running);
   if (running) return ok({ started: false, roomName: meta.name, notify: [] });
   // Who hears about a new call: users who want call notifications and are not held in the lobby.
   const notify = tx.store
@@ -77,12 +80,23 @@ export function updateCallFlags(tx: Tx, caller: Caller, flags: number): Outcome<
 export function leaveCall(tx: Tx, caller: Caller, all: boolean): Outcome<null> {
   const granted = callAccess(tx, caller, { session: true });
   if (!granted.ok) return granted;
-  if (all && isModeratorType(granted.value.attendee.participantType)) endCall(tx);
-  else {
-    tx.store.setInCall((granted.value.session as Session).id, 0);
+  const { attendee, session } = granted.value;
+  const startedAt = tx.meta.callStartTime;
+  const running = tx.meta.callFlag !== 0;
+  if (all && isModeratorType(attendee.participantType)) {
+    endCall(tx);
+    if (running) recordCallEnd(tx, actorOf(attendee), startedAt, true);
+  } else {
+    const wasInCall = (session as Session).inCall !== 0;
+    tx.store.setInCall((session as Session).id, 0);
     tx.change.sessions = true;
     // Sessions that stopped pinging do not keep a call alive: without a live one it ends.
-    if (!callRunning(tx)) endCall(tx);
+    if (!callRunning(tx)) {
+      endCall(tx);
+      if (running) recordCallEnd(tx, actorOf(attendee), startedAt, false);
+    } else if (wasInCall) {
+      recordCallLeave(tx, attendee);
+    }
   }
   recomputeCall(tx);
   tx.change.settings = true;

@@ -8,14 +8,22 @@ import { type Caller, fail, ok, type Outcome, type Removal } from "../contract";
 import { initialPermissions, isLoggedInModeratorType, isModeratorType, modifyPermissions, type PermissionMethod } from "../permissions";
 import { isGroupOrPublic, isOneToOne } from "../rules";
 import { type AttendeeRow, nowSeconds } from "../store";
-import { type Attendee, type NewMember, ParticipantType, type RoomMeta, RoomType } from "../types";
+import { type Attendee, type ChatActor, type NewMember, ParticipantType, type RoomMeta, RoomType } from "../types";
 import { type Access, access, participantAccess, removeAttendee, stripUser, type Tx, updateAttendee } from "./actor";
+import { actorOf, callerActor, recordSystem } from "./chat";
 import { assignPins } from "./settings";
 
-/** Adds an attendee; in a room with SIP dial-in they get a PIN. */
-export function insertMember(tx: Tx, m: NewMember): AttendeeRow {
+/** Records a user or group joining or leaving the members in the chat (guests and e-mail invitees are not recorded). */
+function recordMembership(tx: Tx, actor: ChatActor, change: "added" | "removed", a: Pick<AttendeeRow, "actorType" | "actorId" | "displayName">): void {
+  if (a.actorType === "users") recordSystem(tx, actor, `user_${change}`, { user: actorOf(a) });
+  else if (a.actorType === "groups") recordSystem(tx, actor, `group_${change}`, { group: actorOf(a) });
+}
+
+/** Adds an attendee; in a room with SIP dial-in they get a PIN. With an actor, the chat records who added them. */
+export function insertMember(tx: Tx, m: NewMember, actor?: ChatActor): AttendeeRow {
   const added = tx.store.insertAttendee(m, nowSeconds());
   if (tx.meta.sipEnabled !== 0) assignPins(tx.store);
+  if (actor) recordMembership(tx, actor, "added", added);
   return tx.store.attendeeById(added.id) as AttendeeRow;
 }
 
@@ -29,6 +37,7 @@ export function addParticipants(tx: Tx, caller: Caller, members: NewMember[]): O
   const { meta } = tx;
   if (!isGroupOrPublic(meta.type) || meta.objectType === "share:password") return fail(400, "room-type");
   const invited: Attendee[] = [];
+  const actor = callerActor(caller, granted.value.attendee);
   for (const m of members) {
     const existing = tx.store.attendeeByActor(m.actorType, m.actorId);
     if (existing) {
@@ -38,7 +47,7 @@ export function addParticipants(tx: Tx, caller: Caller, members: NewMember[]): O
       }
       continue;
     }
-    const added = insertMember(tx, m);
+    const added = insertMember(tx, m, actor);
     tx.change.settings = true;
     if (added.actorType === "emails") invited.push(stripUser(added));
   }
@@ -48,11 +57,11 @@ export function addParticipants(tx: Tx, caller: Caller, members: NewMember[]): O
 }
 
 /** Adds members the Worker vouches for (room creation flows, re-adding one-to-one partners). */
-export function addMembers(tx: Tx, members: NewMember[]): number {
+export function addMembers(tx: Tx, members: NewMember[], actor?: ChatActor): number {
   let added = 0;
   for (const m of members) {
     if (tx.store.attendeeByActor(m.actorType, m.actorId)) continue;
-    insertMember(tx, m);
+    insertMember(tx, m, actor);
     tx.change.settings = true;
     added += 1;
   }
@@ -73,6 +82,7 @@ export function removeOther(tx: Tx, caller: Caller, attendeeId: number): Outcome
   if (target.participantType === ParticipantType.Owner) return fail(403, "owner");
   if (isModeratorType(target.participantType)) return fail(400, "moderator");
   removeAttendee(tx, target);
+  recordMembership(tx, callerActor(caller, granted.value.attendee), "removed", target);
   tx.change.settings = true;
   return ok({ roomDeleted: false });
 }
@@ -93,6 +103,7 @@ export function leaveForGood(tx: Tx, caller: Caller): Outcome<Removal | "wipe"> 
   const isMember = attendee.participantType >= ParticipantType.Owner && attendee.participantType <= ParticipantType.User;
   if (isMember && members === 1 && meta.type !== RoomType.Changelog && meta.objectType !== "file") return ok("wipe");
   removeAttendee(tx, attendee);
+  if (!isOneToOne(meta.type)) recordMembership(tx, actorOf(attendee), "removed", attendee);
   tx.change.settings = true;
   return ok({ roomDeleted: false });
 }
@@ -113,6 +124,9 @@ export function changeRole(tx: Tx, caller: Caller, attendeeId: number, direction
   if (next === undefined) return fail(400, "participant-type");
   // A promotion starts from a clean slate: moderators have every permission anyway.
   updateAttendee(tx, target, { participantType: next, permissions: isModeratorType(next) ? 0 : target.permissions });
+  const guest = target.actorType === "guests" || target.actorType === "emails";
+  const subject = `${guest ? "guest_" : ""}moderator_${direction === "promote" ? "promoted" : "demoted"}`;
+  recordSystem(tx, callerActor(caller, granted.value.attendee), subject, guest ? { session: target.actorId, user: actorOf(target) } : { user: actorOf(target) });
   tx.change.settings = true;
   return ok(null);
 }
@@ -185,11 +199,13 @@ export function setInvitedUser(tx: Tx, caller: Caller, member: NewMember, partic
   if (!granted.ok) return granted;
   const existing = tx.store.attendeeByActor(member.actorType, member.actorId);
   if (existing?.participantType === ParticipantType.Owner) return ok(false);
+  const actor = callerActor(caller, granted.value.attendee);
   if (participantType === null) {
     if (!existing) return ok(false);
     removeAttendee(tx, existing);
+    recordMembership(tx, actor, "removed", existing);
   } else if (!existing) {
-    insertMember(tx, { ...member, participantType });
+    insertMember(tx, { ...member, participantType }, actor);
   } else if (existing.participantType !== participantType) {
     updateAttendee(tx, existing, { participantType, permissions: isModeratorType(participantType) ? 0 : existing.permissions });
   } else {

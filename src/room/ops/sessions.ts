@@ -10,6 +10,7 @@ import { isOwner, selfJoinAllowed } from "../rules";
 import { type AttendeeRow, nowSeconds } from "../store";
 import { type NewMember, ParticipantType, type Session } from "../types";
 import { callerAttendee, callerSession, cookieKey, removeAttendee, type Tx } from "./actor";
+import { actorOf } from "./chat";
 import { insertMember } from "./membership";
 
 /** Cookie prefix of sessions held by OpenTalk participants (no Talk cookie can look like it). */
@@ -55,7 +56,9 @@ export function join(tx: Tx, caller: Caller, plan: JoinPlan, o: { force: boolean
 function createCallerAttendee(tx: Tx, caller: Caller, guestActorId: string): AttendeeRow {
   if (caller.kind === "user" && caller.userid) {
     const type = tx.meta.listable > 0 ? ParticipantType.User : ParticipantType.UserSelfJoined;
-    return insertMember(tx, { actorType: "users", actorId: caller.userid, displayName: caller.displayName ?? caller.userid, participantType: type, userUuid: caller.userUuid });
+    const member = { actorType: "users" as const, actorId: caller.userid, displayName: caller.displayName ?? caller.userid, participantType: type, userUuid: caller.userUuid };
+    // Joining a listed room makes a member, which the chat records; self-joining a public room does not.
+    return insertMember(tx, member, type === ParticipantType.User ? actorOf(member) : undefined);
   }
   // Guests: actor id = sha1 of their first session id, stable while they keep their cookie.
   return insertMember(tx, { actorType: "guests", actorId: guestActorId, displayName: "", participantType: ParticipantType.Guest });

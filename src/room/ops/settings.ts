@@ -9,9 +9,10 @@ import { type Caller, fail, ok, type Outcome } from "../contract";
 import { modifyPermissions } from "../permissions";
 import { check, guestsByInviteCode, isGroupOrPublic, isOneToOne, type Need } from "../rules";
 import { type RoomStore, nowSeconds } from "../store";
-import { ParticipantType, RoomType } from "../types";
+import { type ChatActor, ParticipantType, RoomType } from "../types";
 import { recomputeCall } from "./call-state";
 import { type Access, access, removeAttendee, type Tx, updateAttendee } from "./actor";
+import { callerActor, recordSystem, SYSTEM_ACTOR } from "./chat";
 
 /**
  * The latest lobby timer (Unix seconds) the room's alarm can hold: alarm times are kept in
@@ -61,7 +62,7 @@ export function updateSettings(tx: Tx, caller: Caller, patch: SettingsPatch): Ou
   }
   const refused = refusal(tx, patch);
   if (refused) return refused;
-  apply(tx, patch);
+  apply(tx, patch, callerActor(caller, granted.value.attendee));
   return granted;
 }
 
@@ -90,17 +91,27 @@ function refusal(tx: Tx, patch: SettingsPatch): Outcome<never> | null {
   return null;
 }
 
-function apply(tx: Tx, patch: SettingsPatch): void {
+/** Applies a checked patch; each change of a setting is recorded in the chat as the reference does. */
+function apply(tx: Tx, patch: SettingsPatch, actor: ChatActor): void {
   const { meta, store, change } = tx;
   change.settings = true;
-  if (patch.name !== undefined) meta.name = patch.name;
-  if (patch.description !== undefined) meta.description = patch.description;
+  if (patch.name !== undefined && patch.name !== meta.name) {
+    recordSystem(tx, actor, "conversation_renamed", { oldName: meta.name, newName: patch.name });
+    meta.name = patch.name;
+  }
+  if (patch.description !== undefined && patch.description !== meta.description) {
+    recordSystem(tx, actor, patch.description === "" ? "description_removed" : "description_set");
+    meta.description = patch.description;
+  }
   if (patch.password !== undefined) {
+    if (patch.password !== null || meta.passwordHash !== null) recordSystem(tx, actor, patch.password ? "password_set" : "password_removed");
     meta.passwordHash = patch.password?.hash ?? null;
     meta.passwordSealed = patch.password?.sealed ?? null;
   }
   if (patch.public !== undefined) {
-    meta.type = patch.public ? RoomType.Public : RoomType.Group;
+    const type = patch.public ? RoomType.Public : RoomType.Group;
+    if (type !== meta.type) recordSystem(tx, actor, patch.public ? "guests_allowed" : "guests_disallowed");
+    meta.type = type;
     if (!patch.public) {
       // Going private removes guests, guest moderators and self-joined users with their sessions.
       const transient = [ParticipantType.Guest, ParticipantType.UserSelfJoined, ParticipantType.GuestModerator];
@@ -109,6 +120,7 @@ function apply(tx: Tx, patch: SettingsPatch): void {
   }
   if (patch.readOnly !== undefined) {
     if (patch.readOnly === 1 && meta.readOnly !== 1) change.readOnly = true;
+    if (patch.readOnly !== meta.readOnly) recordSystem(tx, actor, patch.readOnly === 1 ? "read_only" : "read_only_off");
     meta.readOnly = patch.readOnly;
     if (patch.readOnly === 1) endCall(tx);
   }
@@ -120,7 +132,10 @@ function apply(tx: Tx, patch: SettingsPatch): void {
   }
   if (patch.lobby !== undefined) {
     const { state, timer } = patch.lobby;
-    if (state !== meta.lobbyState) change.lobby = state === 1;
+    if (state !== meta.lobbyState) {
+      change.lobby = state === 1;
+      recordSystem(tx, actor, state === 1 ? "lobby_non_moderators" : "lobby_none");
+    }
     meta.lobbyState = state;
     meta.lobbyTimer = state === 1 ? (timer ?? 0) : 0;
     if (state === 1) {
@@ -151,6 +166,7 @@ export function openLobbyByTimer(tx: Tx): boolean {
   tx.meta.lobbyTimer = 0;
   tx.change.settings = true;
   tx.change.lobby = false;
+  recordSystem(tx, SYSTEM_ACTOR, "lobby_timer_reached");
   return true;
 }
 

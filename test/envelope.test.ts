@@ -69,11 +69,13 @@ describe("capabilities", () => {
     expect(res.data.version).toMatchObject({ major: 31, string: "31.0.0" });
     const spreed = res.data.capabilities.spreed;
     expect(spreed.features).toEqual([...TALK_FEATURES]);
-    // What clients gate on is advertised; what EdgeTalk lacks (chat, breakout rooms, federation) is not.
+    // What clients gate on is advertised (Android checks chat-v2 before opening a conversation);
+    // what EdgeTalk lacks (breakout rooms, federation, reactions) is not.
     expect(spreed.features).toEqual(
-      expect.arrayContaining(["conversation-v4", "webinary-lobby", "in-call-flags", "sip-support", "send-call-notification", "signaling-v3", "room-description"]),
+      expect.arrayContaining(["conversation-v4", "webinary-lobby", "in-call-flags", "sip-support", "send-call-notification", "signaling-v3", "room-description", "chat-v2", "chat-read-marker"]),
     );
-    for (const missing of ["chat-v2", "breakout-rooms-v1", "federation-v1", "listable-rooms"]) {
+    expect(spreed.config.chat["max-length"]).toBe(32000);
+    for (const missing of ["breakout-rooms-v1", "federation-v1", "listable-rooms", "reactions"]) {
       expect(spreed.features).not.toContain(missing);
     }
     expect(spreed.config.permissions).toMatchObject({ "max-default": 254, "max-custom": 255 });

@@ -545,3 +545,72 @@ describe("announcement coalescing", () => {
     expect(c.size).toBe(0);
   });
 });
+
+describe("chat in the meeting (one message store with the Talk conversation)", () => {
+  const TALK_CHAT = "/ocs/v2.php/apps/spreed/api/v1/chat";
+  const talkToken = async (roomId: string) => (await env.DB.prepare("SELECT token FROM rooms WHERE id = ?").bind(roomId).first<{ token: string }>())?.token as string;
+
+  it("crosses between the meeting and Talk, keeps private chats private, and follows the moderators' switch", async () => {
+    const { owner, bob, room, o, b, g, ownerId, guestId } = await meetingOfThree("chat", "Tess");
+    const token = await talkToken(room.id);
+    const bobTalk = { user: bob.login, password: bob.password };
+    try {
+      // From the meeting to everyone in it, and into the Talk conversation.
+      o.send("chat", { action: "send_message", scope: "global", content: "Hello all!" });
+      for (const c of [o, b, g]) {
+        const sent = (await c.next("chat", "message_sent")).payload;
+        expect(sent).toEqual({ message: "message_sent", id: expect.stringMatching(/^[0-9a-f-]{36}$/), source: ownerId, content: "Hello all!", scope: "global" });
+      }
+      const talkSide = await ocs("GET", `${TALK_CHAT}/${token}`, { auth: bobTalk, query: { lookIntoFuture: "0" } });
+      expect(talkSide.data[0]).toMatchObject({ actorType: "users", actorId: owner.login, message: "Hello all!" });
+
+      // From Talk into the meeting.
+      expect((await ocs("POST", `${TALK_CHAT}/${token}`, { auth: bobTalk, body: { message: "from Talk" } })).status).toBe(201);
+      for (const c of [o, g]) expect((await c.next("chat", "message_sent")).payload).toMatchObject({ content: "from Talk", scope: "global" });
+
+      // A private chat reaches the two of them only.
+      g.send("chat", { action: "send_message", scope: "private", target: ownerId, content: "psst" });
+      expect((await o.next("chat", "message_sent")).payload).toMatchObject({ source: guestId, content: "psst", scope: "private", target: guestId });
+      expect((await g.next("chat", "message_sent")).payload).toMatchObject({ content: "psst", scope: "private", target: ownerId });
+      expect((await ocs("GET", `${TALK_CHAT}/${token}`, { auth: bobTalk, query: { lookIntoFuture: "0" } })).data.map((m: any) => m.message)).not.toContain("psst");
+
+      // The switch: moderators only; while off only moderators write, in the meeting and in Talk.
+      b.send("chat", { action: "disable_chat" });
+      expect((await b.next("chat", "error")).payload).toEqual({ message: "error", error: "insufficient_permissions" });
+      o.send("chat", { action: "disable_chat" });
+      for (const c of [o, b, g]) expect((await c.next("chat", "chat_disabled")).payload).toEqual({ message: "chat_disabled", issued_by: ownerId });
+      g.send("chat", { action: "send_message", scope: "global", content: "still here?" });
+      expect((await g.next("chat", "error")).payload).toEqual({ message: "error", error: "chat_disabled" });
+      expect(await ocs("POST", `${TALK_CHAT}/${token}`, { auth: bobTalk, body: { message: "blocked" } })).toMatchObject({ status: 403, data: { error: "chat-disabled" } });
+      o.send("chat", { action: "enable_chat" });
+      for (const c of [o, b, g]) await c.next("chat", "chat_enabled");
+
+      // History chunks and search.
+      b.send("chat", { action: "get_history_chunk", scope: "global", message_index: 0 });
+      const chunk = (await b.next("chat", "room_chat_history_chunk")).payload.history;
+      expect(chunk.messages.map((m: any) => m.content)).toEqual(["Hello all!", "from Talk"]);
+      expect(chunk.next_index).toBeNull();
+      b.send("chat", { action: "search_history", scope: "global", term: "talk", message_index: null });
+      expect((await b.next("chat", "search_results")).payload).toMatchObject({ scope: "global", matches: { messages: [{ content: "from Talk" }], next_index: null } });
+      b.send("chat", { action: "send_message", scope: "global" });
+      expect((await b.next("control", "error")).payload.error).toBe("invalid_json");
+
+      // A late joiner finds the history in join_success.
+      const code = await createInvite(owner, room.id);
+      const l = await SignalingClient.connect((await startInvited(room.id, { invite_code: code })).body.ticket);
+      l.send("control", { action: "join", display_name: "Late" });
+      const joined = (await l.next("control", "join_success")).payload.chat;
+      expect(joined).toMatchObject({ enabled: true, groups_history: [], private_history: [], last_seen_timestamps_group: {} });
+      expect(joined.room_history.messages.map((m: any) => m.content)).toEqual(["Hello all!", "from Talk"]);
+      expect(joined.room_history.messages[0]).toEqual({ id: expect.any(String), source: ownerId, timestamp: expect.any(String), content: "Hello all!", scope: "global" });
+
+      // Clearing the history clears the Talk conversation's chat too.
+      o.send("chat", { action: "clear_history" });
+      for (const c of [o, b, g, l]) expect((await c.next("chat", "history_cleared")).payload).toEqual({ message: "history_cleared", issued_by: ownerId });
+      expect((await ocs("GET", `${TALK_CHAT}/${token}`, { auth: bobTalk, query: { lookIntoFuture: "0" } })).data.map((m: any) => m.systemMessage)).toEqual(["history_cleared"]);
+      l.ws.close();
+    } finally {
+      for (const c of [o, b, g]) c.ws.close();
+    }
+  });
+});

@@ -218,7 +218,7 @@ describe("read markers, unread counts and mentions", () => {
     const { owner, member, token } = await groupRoom();
     const res = await ocs("GET", `${V1}/chat/${token}/mentions`, { auth: owner, query: { search: "" } });
     expect(res.status).toBe(200);
-    expect(res.data[0]).toEqual({ id: "all", label: "chat room", source: "calls", mentionId: "all" });
+    expect(res.data[0]).toEqual({ id: "all", label: "chat room", source: "calls", mentionId: "all", details: "All 2 participants" });
     expect(res.data.map((s: any) => s.id)).toContain(member.user);
     expect(res.data.map((s: any) => s.id)).not.toContain(owner.user);
   });

@@ -20,6 +20,8 @@ import { type AppEnv, currentUser } from "../lib/context";
 import { hashPassword } from "../lib/crypto";
 import { OcsError } from "../lib/errors";
 import { ocsRoute } from "../lib/route";
+import { roomsOfUser } from "../db/rooms";
+import { roomStub } from "../room/directory";
 import { capabilities } from "../talk/capabilities";
 import { EDGETALK_VERSION } from "../version";
 
@@ -94,6 +96,8 @@ export function registerCloudRoutes(app: OpenAPIHono<AppEnv>) {
     const user = await findUserByLogin(db, path.userid ?? "");
     if (!user) throw new OcsError(404, [], "User does not exist", 404);
     if (user.id === currentUser(c)?.id) throw new OcsError(400, [], "Cannot delete yourself", 101);
+    // Every room lets the user go first (one-to-one rooms stay for the partner), then the account goes.
+    for (const { room } of await roomsOfUser(db, user.id)) await roomStub(c.env, room.id).userDeleted(user.userid, user.displayName);
     await deleteUser(db, user.id);
     return { data: [] };
   });

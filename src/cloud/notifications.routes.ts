@@ -20,11 +20,32 @@ export function texts(row: Pick<Row, "subject">, params: Record<string, string>)
   const room = params.roomName ?? "";
   if (row.subject === "call_ring") return { subject: `${params.callerName ?? "Someone"} wants to talk with you in ${room}`, message: "" };
   if (row.subject === "call_started") return { subject: `A call started in ${room}`, message: "" };
-  if (row.subject === "mention_direct" || row.subject === "mention_all") {
-    const what = row.subject === "mention_all" ? "mentioned everyone" : "mentioned you";
-    return { subject: `${params.actorName ?? "Someone"} ${what} in conversation ${room}`, message: params.message ?? "" };
-  }
+  const chat = chatSubject(row.subject, params);
+  if (chat !== null) return { subject: chat, message: params.message ?? "" };
   return { subject: row.subject, message: "" };
+}
+
+/** The reference's chat notification subjects (its chat Notifier), one-to-one rooms in their private wording. */
+function chatSubject(subject: string, params: Record<string, string>): string | null {
+  const actor = params.actorName || "A guest";
+  const room = params.roomName ?? "";
+  const private_ = params.oneToOne === "1";
+  switch (subject) {
+    case "chat_private":
+      return `${actor} sent you a private message`;
+    case "chat_message":
+      return `${actor} sent a message in conversation ${room}`;
+    case "chat_mention":
+    case "chat_mention_all":
+      if (private_) return `${actor} mentioned you in a private conversation`;
+      return subject === "chat_mention" ? `${actor} mentioned you in conversation ${room}` : `${actor} mentioned everyone in conversation ${room}`;
+    case "chat_mention_group":
+      return `${actor} mentioned group ${params.group ?? ""} in conversation ${room}`;
+    case "chat_reply":
+      return private_ ? `${actor} replied to your private message` : `${actor} replied to your message in conversation ${room}`;
+    default:
+      return null;
+  }
 }
 
 export function notificationObject(row: Row, user: UserRow, origin: string) {

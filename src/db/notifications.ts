@@ -1,5 +1,5 @@
 /** Notification rows (Nextcloud notifications API): add, list and dismiss per user. */
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, inArray, like } from "drizzle-orm";
 import type { Db } from "./client";
 import { notifications } from "./schema";
 
@@ -48,4 +48,16 @@ export async function withdrawNotifications(db: Db, objectType: string, objectId
   await db
     .delete(notifications)
     .where(and(eq(notifications.objectType, objectType), eq(notifications.objectId, objectId), inArray(notifications.userId, userIds)));
+}
+
+/** Withdraws the notifications about one object from everyone (a deleted chat message). */
+export async function withdrawObjectNotifications(db: Db, objectType: string, objectId: string): Promise<void> {
+  await db.delete(notifications).where(and(eq(notifications.objectType, objectType), eq(notifications.objectId, objectId)));
+}
+
+/** Withdraws a user's chat notifications of one room (they read it to the end). Ids are `token/messageId`. */
+export async function withdrawChatNotifications(db: Db, token: string, userId: string): Promise<void> {
+  await db
+    .delete(notifications)
+    .where(and(eq(notifications.objectType, "chat"), like(notifications.objectId, `${token}/%`), eq(notifications.userId, userId)));
 }

@@ -232,6 +232,8 @@ export const rooms = sqliteTable(
     lastMessage: text("last_message"),
     /** Comments in the chat: a member's unread count is this minus their `readCount`. */
     commentCount: integer("comment_count").notNull().default(0),
+    /** Every message of the chat (unread for a member who has read nothing yet). */
+    messageCount: integer("message_count").notNull().default(0),
     /** The newest message every user has read. */
     lastCommonRead: integer("last_common_read").notNull().default(0),
     /** Bumped by the room DO on every summary write; older writes never overwrite newer ones. */

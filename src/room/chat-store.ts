@@ -32,6 +32,10 @@ function messageFromRow(r: Row): StoredMessage {
 
 export type NewMessage = Omit<StoredMessage, "id">;
 
+/** Comments count as unread (see `commentCount`). */
+const UNREAD_KINDS = "kind = 'comment'";
+const countsUnread = (m: Pick<StoredMessage, "kind">) => m.kind === "comment";
+
 export class ChatStore {
   /** The room chat's newest message (undefined: not loaded yet). */
   private last: StoredMessage | null | undefined;
@@ -58,7 +62,7 @@ export class ChatStore {
     const stored = { ...m, id: row.id as number };
     if (m.scope === ROOM_SCOPE) {
       this.last = stored;
-      if (m.kind === "comment" && this.comments !== undefined) this.comments += 1;
+      if (countsUnread(m) && this.comments !== undefined) this.comments += 1;
     }
     return stored;
   }
@@ -127,9 +131,14 @@ export class ChatStore {
     return this.comments;
   }
 
+  /** Every message of the room chat: what a member who has read nothing yet (marker -2) has unread. */
+  messageCount(): number {
+    return this.countInScope(ROOM_SCOPE);
+  }
+
   commentsUpTo(id: number): number {
     if (id <= 0) return 0;
-    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM messages WHERE scope = ? AND kind = 'comment' AND id <= ?", ROOM_SCOPE, id).one().n;
+    return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM messages WHERE scope = ? AND ${UNREAD_KINDS} AND id <= ?`, ROOM_SCOPE, id).one().n;
   }
 
   /** Rewrites a message (an edit, a deletion). */
@@ -148,6 +157,17 @@ export class ChatStore {
   clear(scope: string): void {
     this.sql.exec("DELETE FROM messages WHERE scope = ?", scope);
     if (scope === ROOM_SCOPE) this.reset();
+  }
+
+  /** A deleted account: its messages and edits are shown as a deleted user's (`deleted_users`). */
+  forgetActor(type: string, id: string): void {
+    this.sql.exec("UPDATE messages SET actor_type = 'deleted_users', actor_id = 'deleted_users', actor_name = '' WHERE actor_type = ? AND actor_id = ?", type, id);
+    this.sql.exec(
+      `UPDATE messages SET last_edit = json_object('type', 'deleted_users', 'id', 'deleted_users', 'name', '', 'at', json_extract(last_edit, '$.at'))
+       WHERE last_edit IS NOT NULL AND json_extract(last_edit, '$.type') = ? AND json_extract(last_edit, '$.id') = ?`,
+      type, id,
+    );
+    this.reset();
   }
 
   setting(key: string): string | null {

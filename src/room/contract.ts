@@ -107,4 +107,8 @@ export interface MentionCandidates {
   candidates: Attendee[];
   self: Attendee;
   roomName: string;
+  /** One-to-one rooms have no "@all". */
+  oneToOne: boolean;
+  /** Everyone "@all" reaches (for its `details`). */
+  participants: number;
 }

@@ -69,6 +69,7 @@ export class IndexSync {
           activeGuests: meta.activeGuests,
           lastMessage: lastMessage ? JSON.stringify(lastMessage) : null,
           commentCount: this.store.chat.commentCount(),
+          messageCount: this.store.chat.messageCount(),
           lastCommonRead: this.store.lastCommonRead(),
           version: meta.version,
         };

@@ -19,6 +19,7 @@ import { IndexSync } from "./index-sync";
 import { access, callerAttendee, callerSession, participantAccess, stripUser, type Tx } from "./ops/actor";
 import * as calls from "./ops/calls";
 import * as chat from "./ops/chat";
+import { unreadCount } from "./unread";
 import { actorOf, recordSystem, SYSTEM_ACTOR } from "./ops/chat";
 import * as membership from "./ops/membership";
 import { recomputeCall } from "./ops/call-state";
@@ -83,7 +84,7 @@ export class RoomObject extends DurableObject<Env> {
     const chat = this.store.chat;
     return {
       lastMessage: chat.lastMessage(),
-      unreadMessages: Math.max(0, chat.commentCount() - a.readCount),
+      unreadMessages: unreadCount(a, chat.commentCount(), () => chat.messageCount()),
       unreadMention: a.lastMentionMessage > a.lastReadMessage,
       unreadMentionDirect: a.lastMentionDirect > a.lastReadMessage,
       lastReadMessage: a.lastReadMessage,
@@ -174,10 +175,11 @@ export class RoomObject extends DurableObject<Env> {
   }
 
   /** Talk's session state: 1 active (the client is in front), 0 inactive (hidden or away). */
-  async setSessionState(caller: Caller, state: 0 | 1): Promise<Outcome<null>> {
+  async setSessionState(caller: Caller, state: number): Promise<Outcome<null>> {
     if (!this.store.meta) return fail(404, "room");
     const session = callerSession(this.store, caller);
     if (!session) return fail(404, "session");
+    if (state !== 0 && state !== 1) return fail(400, "state");
     if (session.state !== state) this.store.setSessionState(session.id, state);
     return ok(null);
   }
@@ -260,13 +262,15 @@ export class RoomObject extends DurableObject<Env> {
   // Chat
 
   /** Sends a message to the room chat (or an OpenTalk group/private chat). */
-  async sendMessage(caller: Caller, input: chat.SendInput): Promise<Outcome<chat.Sent & { lastCommonRead: number; roomName: string }>> {
+  async sendMessage(caller: Caller, input: chat.SendInput): Promise<Outcome<chat.Sent & { lastCommonRead: number; roomName: string; oneToOne: boolean }>> {
     const sent = await this.apply((tx) => chat.sendMessage(tx, caller, input));
-    return sent.ok ? ok({ ...sent.value, lastCommonRead: this.store.lastCommonRead(), roomName: this.store.meta?.name ?? "" }) : sent;
+    if (!sent.ok) return sent;
+    const meta = this.store.meta;
+    return ok({ ...sent.value, lastCommonRead: this.store.lastCommonRead(), roomName: meta?.name ?? "", oneToOne: meta ? isOneToOne(meta.type) : false });
   }
 
-  async editMessage(caller: Caller, messageId: number, text: string): Promise<Outcome<chat.Rewritten & { lastCommonRead: number }>> {
-    const done = await this.apply((tx) => chat.editMessage(tx, caller, messageId, text));
+  async editMessage(caller: Caller, messageId: number, text: string, defaultGroupNotification = 2): Promise<Outcome<chat.Rewritten & { lastCommonRead: number }>> {
+    const done = await this.apply((tx) => chat.editMessage(tx, caller, messageId, text, defaultGroupNotification));
     return done.ok ? ok({ ...done.value, lastCommonRead: this.store.lastCommonRead() }) : done;
   }
 
@@ -335,11 +339,12 @@ export class RoomObject extends DurableObject<Env> {
     const meta = this.store.meta as RoomMeta;
     if (meta.readOnly === 1) return fail(403, "read-only");
     const needle = search.toLowerCase();
-    const found = this.store
-      .attendees("actor_type IN ('users', 'guests', 'emails', 'groups')")
-      .filter((a) => a.actorId.toLowerCase().includes(needle) || a.displayName.toLowerCase().includes(needle))
-      .slice(0, limit + 1);
-    return ok({ candidates: found.map(stripUser), self: stripUser(writer.value), roomName: meta.name });
+    // Unnamed guests are "Guest", as the reference labels (and finds) them.
+    const label = (a: AttendeeRow) => (a.displayName === "" && a.actorType !== "users" ? "Guest" : a.displayName);
+    const everyone = this.store.attendees("actor_type IN ('users', 'guests', 'emails', 'groups')");
+    const found = everyone.filter((a) => a.actorId.toLowerCase().includes(needle) || label(a).toLowerCase().includes(needle)).slice(0, limit + 1);
+    const participants = everyone.filter((a) => a.actorType !== "groups").length;
+    return ok({ candidates: found.map(stripUser), self: stripUser(writer.value), roomName: meta.name, oneToOne: isOneToOne(meta.type), participants });
   }
 
   /** A participant allowed to read the chat: not held back by the lobby. */
@@ -405,6 +410,15 @@ export class RoomObject extends DurableObject<Env> {
     if (!left.ok || left.value !== "wipe") return left as Outcome<Removal>;
     this.wipe(tx);
     return ok({ roomDeleted: true });
+  }
+
+  /** The user's account is gone (the Worker deletes it after every room has let them go). */
+  async userDeleted(userid: string, displayName: string): Promise<void> {
+    await this.apply((tx) => {
+      const done = membership.userDeleted(tx, userid, displayName);
+      if (done.ok && done.value === "wipe") return this.wipe(tx);
+      return ok(null);
+    });
   }
 
   async changeRole(caller: Caller, attendeeId: number, direction: "promote" | "demote"): Promise<Outcome<null>> {

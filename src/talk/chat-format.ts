@@ -34,9 +34,9 @@ function renderMentions(text: string, mentions: Mention[]): { message: string; p
     const escaped = m.raw.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     message = message.replace(new RegExp(`(?<![^\\s(])@${escaped}(?![a-z0-9_\\-@.'])`, "gi"), `{${key}}`);
     if (m.type === "call") parameters[key] = { type: "call", id: m.id, name: m.name, "call-type": "group" };
-    else if (m.type === "guest") parameters[key] = { type: "guest", id: m.id, name: m.name, "mention-id": m.id };
-    else if (m.type === "group") parameters[key] = { type: "user-group", id: m.id, name: m.name, "mention-id": `user-group/${m.id}` };
-    else parameters[key] = { type: "user", id: m.id, name: m.name, "mention-id": m.id };
+    else if (m.type === "guest") parameters[key] = { type: "guest", id: m.id, name: m.name };
+    else if (m.type === "group") parameters[key] = { type: "user-group", id: m.id, name: m.name };
+    else parameters[key] = { type: "user", id: m.id, name: m.name };
   }
   return { message, parameters };
 }

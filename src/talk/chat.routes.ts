@@ -7,13 +7,15 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
 import { notifyUsers } from "../cloud/notify";
 import { database } from "../db/client";
-import { withdrawNotifications } from "../db/notifications";
-import { currentUser, type AppEnv } from "../lib/context";
+import { withdrawChatNotifications, withdrawNotifications, withdrawObjectNotifications } from "../db/notifications";
+import { findUserByLogin, userGroups } from "../db/users";
+import { config } from "../lib/config";
+import { type AppContext, currentUser, type AppEnv } from "../lib/context";
 import { ocsFail } from "../lib/errors";
 import { ocsBool, ocsInt, ocsRoute } from "../lib/route";
-import type { CallerView, ChatPage, MentionCandidates, Outcome } from "../room/contract";
-import type { StoredMessage } from "../room/types";
-import type { Rewritten, Sent } from "../room/ops/chat";
+import type { Caller, CallerView, ChatPage, MentionCandidates, Outcome } from "../room/contract";
+import { ParticipantType, type StoredMessage } from "../room/types";
+import type { ChatNotice, Rewritten, Sent } from "../room/ops/chat";
 import { type Reader, type TalkChatMessage, talkMessage, talkMessages } from "./chat-format";
 import { talkRoom, TALK_V1, unwrap } from "./context";
 import { presentView } from "./present";
@@ -47,8 +49,8 @@ const sendParams = z.object({
   silent: ocsBool().optional(),
 });
 
-/** Reference ids are what a client chose to find its message again: up to 64 characters (a sha256 in hex). */
-const REFERENCE_ID = /^.{1,64}$/s;
+/** Reference ids are what a client chose to find its message again; longer ones are cut to 64 characters, as the reference does. */
+const REFERENCE_ID_LENGTH = 64;
 
 function commonReadHeader(lastCommonRead: number): Record<string, string> {
   return { "X-Chat-Last-Common-Read": String(lastCommonRead) };
@@ -94,30 +96,29 @@ export function registerTalkChatRoutes(app: OpenAPIHono<AppEnv>) {
 
   ocsRoute(app, { method: "post", path: chat, summary: "Send a chat message", tags: TAGS, auth: "public", params: sendParams }, async (c, p, path) => {
     const r = await talkRoom(c, path.token);
-    const referenceId = p.referenceId && REFERENCE_ID.test(p.referenceId) ? p.referenceId : "";
-    const sent = unwrap(
-      (await r.stub.sendMessage(r.caller, {
-        message: p.message,
-        displayName: p.actorDisplayName,
-        replyTo: p.replyTo ?? 0,
-        referenceId,
-        silent: p.silent ?? false,
-      })) as Outcome<Sent & { lastCommonRead: number; roomName: string }>,
-    );
-    if (!sent.message.silent && sent.mentioned.length > 0) {
-      const user = currentUser(c);
-      await notifyUsers(
-        c,
-        sent.mentioned.map((m) => ({
-          userId: m.userUuid,
-          app: "spreed",
-          objectType: "chat",
-          objectId: r.token,
-          subject: m.direct ? "mention_direct" : "mention_all",
-          parameters: { roomName: sent.roomName, actorName: user?.displayName ?? sent.self.displayName, messageId: String(sent.message.id) },
-        })),
+    const referenceId = [...(p.referenceId ?? "")].slice(0, REFERENCE_ID_LENGTH).join("");
+    const input = {
+      message: p.message,
+      displayName: p.actorDisplayName,
+      replyTo: p.replyTo ?? 0,
+      referenceId,
+      silent: p.silent ?? false,
+      defaultGroupNotification: config(c.env).defaultGroupNotification,
+    };
+    type SendOutcome = Outcome<Sent & { lastCommonRead: number; roomName: string; oneToOne: boolean }>;
+    let outcome = (await r.stub.sendMessage(r.caller, input)) as SendOutcome;
+    // A one-to-one partner who left the conversation is added back, then the message goes out.
+    const refill = !outcome.ok && outcome.reason === "conflict" ? (outcome.data as { refill?: string[] } | undefined)?.refill : undefined;
+    if (refill) {
+      const users = await Promise.all(refill.map((login) => findUserByLogin(database(c.env), login)));
+      await r.stub.addMembers(
+        users.filter((u) => u !== undefined).map((u) => ({ actorType: "users", actorId: u.userid, displayName: u.displayName, participantType: ParticipantType.Owner, userUuid: u.id })),
       );
+      outcome = (await r.stub.sendMessage(r.caller, input)) as SendOutcome;
     }
+    const sent = unwrap(outcome);
+    const groupNotices = await groupMentionNotices(c.env, sent);
+    await notifyChat(c, r.token, sent.message, [...sent.notices, ...groupNotices], { roomName: sent.roomName, oneToOne: sent.oneToOne });
     return { status: 201, data: withParent(sent.message, sent.parent, r.token, sent.self), headers: commonReadHeader(sent.lastCommonRead) };
   });
 
@@ -138,7 +139,7 @@ export function registerTalkChatRoutes(app: OpenAPIHono<AppEnv>) {
       const user = currentUser(c);
       // Reading up to the newest message reads the mentions too.
       if (user && view.chat && view.chat.lastReadMessage >= (view.chat.lastMessage?.id ?? 0)) {
-        await withdrawNotifications(database(c.env), "chat", r.token, [user.id]);
+        await withdrawChatNotifications(database(c.env), r.token, user.id);
       }
       return { data: await presentView(c.env, view, r.serial, user?.userid), headers: commonReadHeader(view.chat?.lastCommonReadMessage ?? 0) };
     },
@@ -161,7 +162,9 @@ export function registerTalkChatRoutes(app: OpenAPIHono<AppEnv>) {
     async (c, p, path) => {
       const id = messageIdOf(path.messageId);
       const r = await talkRoom(c, path.token);
-      const done = unwrap((await r.stub.editMessage(r.caller, id, p.message)) as Outcome<Rewritten & { lastCommonRead: number }>);
+      const done = unwrap((await r.stub.editMessage(r.caller, id, p.message, config(c.env).defaultGroupNotification)) as Outcome<Rewritten & { lastCommonRead: number }>);
+      if (done.noticesRemoved.length > 0) await withdrawNotifications(database(c.env), "chat", `${r.token}/${id}`, done.noticesRemoved);
+      await notifyChat(c, r.token, done.message, done.noticesAdded, await roomFacts(r.stub, r.caller));
       return rewritten(done, r.token, { actorType: done.system.actor.type, actorId: done.system.actor.id });
     },
   );
@@ -170,6 +173,7 @@ export function registerTalkChatRoutes(app: OpenAPIHono<AppEnv>) {
     const id = messageIdOf(path.messageId);
     const r = await talkRoom(c, path.token);
     const done = unwrap((await r.stub.deleteMessage(r.caller, id)) as Outcome<Rewritten & { lastCommonRead: number }>);
+    await withdrawObjectNotifications(database(c.env), "chat", `${r.token}/${id}`);
     return rewritten(done, r.token, { actorType: done.system.actor.type, actorId: done.system.actor.id });
   });
 
@@ -192,22 +196,60 @@ export function registerTalkChatRoutes(app: OpenAPIHono<AppEnv>) {
     async (c, p, path) => {
       const r = await talkRoom(c, path.token);
       const limit = Math.max(1, Math.min(MAX_LIMIT, p.limit ?? 20));
-      const { candidates: found, self, roomName } = unwrap((await r.stub.mentionCandidates(r.caller, p.search, limit)) as Outcome<MentionCandidates>);
-      const out: { id: string; label: string; source: string; mentionId: string }[] = [];
-      // "@all" first, when the search matches it or the conversation's name.
+      const { candidates: found, self, roomName, oneToOne, participants } = unwrap((await r.stub.mentionCandidates(r.caller, p.search, limit)) as Outcome<MentionCandidates>);
+      const out: { id: string; label: string; source: string; mentionId: string; details?: string }[] = [];
+      // "@all" first (not in one-to-one rooms), when the search is part of "all" or of the conversation's name.
       const search = p.search.toLowerCase();
-      if ("all".startsWith(search) || (search !== "" && roomName.toLowerCase().includes(search))) {
-        out.push({ id: "all", label: roomName, source: "calls", mentionId: "all" });
+      if (!oneToOne && ("all".includes(search) || roomName.toLowerCase().includes(search))) {
+        out.push({ id: "all", label: roomName, source: "calls", mentionId: "all", details: `All ${participants} ${participants === 1 ? "participant" : "participants"}` });
       }
       for (const a of found) {
         if (a.actorType === self.actorType && a.actorId === self.actorId) continue;
         if (a.actorType === "users") out.push({ id: a.actorId, label: a.displayName, source: "users", mentionId: a.actorId });
         else if (a.actorType === "groups") out.push({ id: a.actorId, label: a.displayName, source: "groups", mentionId: `group/${a.actorId}` });
-        else out.push({ id: `guest/${a.actorId}`, label: a.displayName || "Guest", source: a.actorType, mentionId: `guest/${a.actorId}` });
+        else out.push({ id: `guest/${a.actorId}`, label: a.displayName || "Guest", source: a.actorType === "emails" ? "emails" : "guests", mentionId: `guest/${a.actorId}` });
       }
       return { data: out.slice(0, limit) };
     },
   );
+}
+
+/** Members of the mentioned groups among those who could hear of the message (`mention_group`). */
+async function groupMentionNotices(env: Env, sent: Sent): Promise<ChatNotice[]> {
+  if (sent.mentionedGroups.length === 0) return [];
+  const db = database(env);
+  const out: ChatNotice[] = [];
+  for (const candidate of sent.groupCandidates) {
+    const group = (await userGroups(db, candidate.userUuid)).find((g) => sent.mentionedGroups.includes(g));
+    if (group) out.push({ ...candidate, kind: "mention_group", group });
+  }
+  return out;
+}
+
+/** Chat notifications (object `token/messageId`), with the plain text of the message. */
+async function notifyChat(c: AppContext, token: string, message: StoredMessage, notices: ChatNotice[], room: { roomName: string; oneToOne: boolean }): Promise<void> {
+  if (notices.length === 0) return;
+  const text = talkMessage(message, token, { actorType: "", actorId: "" });
+  const plain = text.message.replace(/\{([a-z0-9-]+)\}/g, (whole, key: string) => {
+    const p = (text.messageParameters as Record<string, { name: string }>)[key];
+    return p ? `@${p.name}` : whole;
+  });
+  await notifyUsers(
+    c,
+    notices.map((n) => ({
+      userId: n.userUuid,
+      app: "spreed",
+      objectType: "chat",
+      objectId: `${token}/${message.id}`,
+      subject: `chat_${n.kind}`,
+      parameters: { roomName: room.roomName, oneToOne: room.oneToOne ? "1" : "0", actorName: message.actor.name, message: plain, ...(n.group ? { group: n.group } : {}) },
+    })),
+  );
+}
+
+async function roomFacts(stub: { view(caller: Caller): Promise<CallerView | null> }, caller: Caller): Promise<{ roomName: string; oneToOne: boolean }> {
+  const view = (await stub.view(caller)) as CallerView | null;
+  return { roomName: view?.meta.name ?? "", oneToOne: view?.meta.type === 1 || view?.meta.type === 5 };
 }
 
 function messageIdOf(raw: string | undefined): number {

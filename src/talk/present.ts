@@ -4,6 +4,7 @@ import { database } from "../db/client";
 import { users, type RoomMemberRow, type RoomRow } from "../db/schema";
 import { config } from "../lib/config";
 import type { CallerView } from "../room/contract";
+import { unreadCount } from "../room/unread";
 import { type ChatFacts, RoomType, type RoomMeta, type StoredMessage } from "../room/types";
 import { conversation, type MemberFacts, type RoomFacts } from "./conversation";
 
@@ -79,7 +80,7 @@ export async function presentView(env: Env, view: CallerView, serial: number, vi
 function chatFromIndex(room: RoomRow, member: RoomMemberRow): ChatFacts {
   return {
     lastMessage: room.lastMessage ? (JSON.parse(room.lastMessage) as StoredMessage) : null,
-    unreadMessages: Math.max(0, room.commentCount - member.readCount),
+    unreadMessages: unreadCount(member, room.commentCount, () => room.messageCount),
     unreadMention: member.lastMentionMessage > member.lastReadMessage,
     unreadMentionDirect: member.lastMentionDirect > member.lastReadMessage,
     lastReadMessage: member.lastReadMessage,

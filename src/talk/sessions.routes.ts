@@ -35,7 +35,8 @@ export function registerTalkSessionRoutes(app: OpenAPIHono<AppEnv>) {
       summary: "Mark the session active or inactive",
       tags: TAGS,
       auth: "public",
-      params: z.object({ state: ocsInt().pipe(z.union([z.literal(0), z.literal(1)])) }),
+      // Any integer: a caller without a session is told so (404) before a bad state is (400 state).
+      params: z.object({ state: ocsInt() }),
     },
     async (c, p, path) => {
       const room = await talkRoom(c, path.token);

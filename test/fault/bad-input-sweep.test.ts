@@ -39,6 +39,7 @@ interface Fixtures {
   eventRoomId: string;
   instanceId: string;
   streamingTargetId: string;
+  messageId: number;
 }
 
 interface Variant {
@@ -107,6 +108,7 @@ beforeAll(async () => {
     eventRoomId: event.room.id as string,
     instanceId: instances.body[0].id as string,
     streamingTargetId: target.body.id as string,
+    messageId: (await ocs("POST", `/ocs/v2.php/apps/spreed/api/v1/chat/${talkToken}`, { auth: ownerCreds, body: { message: "sweep" } })).data.id as number,
   };
   operations = await loadOperations();
 });
@@ -128,6 +130,8 @@ function pathValue(op: Operation, name: string): string {
       return String(fx.inviteeAttendeeId);
     case "pin":
       return "1234567890";
+    case "messageId":
+      return String(fx.messageId);
     case "room_id":
       return fx.otRoomId;
     case "invite_code":
@@ -188,7 +192,9 @@ function variants(op: Operation): Variant[] {
     }
     const wrong = wrongValue(f.schema);
     if (wrong !== undefined) add(`body ${f.name} wrong type`, { query, body: json({ ...base, [f.name]: wrong }) });
-    if (isString(f.schema) && !f.schema.enum) add(`body ${f.name} oversized`, { query, body: json({ ...base, [f.name]: OVERSIZED }) });
+    if (isString(f.schema) && !f.schema.enum && !CUT_NOT_REFUSED.has(`${op.method} ${op.path} ${f.name}`)) {
+      add(`body ${f.name} oversized`, { query, body: json({ ...base, [f.name]: OVERSIZED }) });
+    }
   }
   const breakable = bodyFields.find((f) => wrongValue(f.schema) !== undefined);
   if (breakable) {
@@ -212,6 +218,13 @@ function variants(op: Operation): Variant[] {
 }
 
 /** Operations every answer to which is allowed to be a success whatever the input (reference behaviour). */
+/**
+ * Fields the reference cuts to length instead of refusing: a chat message's reference id keeps its
+ * first 64 characters and the message is sent (spreed chat-3/reference-id.feature, "too long
+ * references dont break the api").
+ */
+const CUT_NOT_REFUSED = new Set(["POST /ocs/v2.php/apps/spreed/api/v1/chat/{token} referenceId"]);
+
 function alwaysSucceeds(op: Operation, v: Variant): boolean {
   // DELETE …/participants/active "always 200 (even if not in the room)" (talk-reference §6.2).
   return op.method === "DELETE" && op.path.endsWith("/participants/active") && v.name.startsWith("path ");

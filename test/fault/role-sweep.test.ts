@@ -18,6 +18,7 @@ import { loadOperations } from "./openapi";
 import { snapshot } from "./state";
 
 const V4 = "/ocs/v2.php/apps/spreed/api/v4";
+const CHAT = "/ocs/v2.php/apps/spreed/api/v1/chat/{token}";
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 // ---------------------------------------------------------------------------------------------
@@ -95,6 +96,14 @@ function talkTable(target: number): Record<string, TalkRoute> {
     [`PUT /ocs/v2.php/apps/user_status/api/v1/heartbeat`]: { guard: "L", body: { status: "online" } },
     [`POST /ocs/v2.php/apps/notifications/api/v2/push`]: { guard: "L", body: { pushTokenHash: "0".repeat(128), devicePublicKey: "x", proxyServer: "https://push.example" } },
     [`DELETE /ocs/v2.php/apps/notifications/api/v2/push`]: { guard: "L" },
+    // Chat: participants write and set their read marker; the message in the path is the owner's,
+    // which only its author and moderators may edit or delete; moderators clear the history.
+    [`POST ${CHAT}`]: { guard: "P", room: true, body: { message: "Hello" } },
+    [`PUT ${CHAT}/{messageId}`]: { guard: "P", room: true, mod: true, body: { message: "Edited" } },
+    [`DELETE ${CHAT}/{messageId}`]: { guard: "P", room: true, mod: true },
+    [`DELETE ${CHAT}`]: { guard: "P", room: true, mod: true },
+    [`POST ${CHAT}/read`]: { guard: "P", room: true, body: { lastReadMessage: 0 } },
+    [`DELETE ${CHAT}/read`]: { guard: "P", room: true },
   };
 }
 
@@ -120,6 +129,7 @@ describe("role sweep: Talk", () => {
   let roomId: string;
   let target: number;
   let victim: string;
+  let messageId: number;
 
   beforeAll(async () => {
     const make = async (prefix: string) => {
@@ -139,6 +149,7 @@ describe("role sweep: Talk", () => {
     expect((await ocs("POST", `${V4}/room/${token}/moderators`, { auth: owner, body: { attendeeId: idOf(moderator) } })).status).toBe(200);
     target = idOf(member);
     victim = other?.user as string;
+    messageId = (await ocs("POST", `/ocs/v2.php/apps/spreed/api/v1/chat/${token}`, { auth: owner, body: { message: "The owner's" } })).data.id as number;
 
     callers = {
       anonymous: {},
@@ -171,6 +182,7 @@ describe("role sweep: Talk", () => {
         .replace("{token}", token)
         .replace("{mode}", "default")
         .replace("{attendeeId}", String(target))
+        .replace("{messageId}", String(messageId))
         .replace("{userid}", victim)
         .replace("{groupid}", "intruders")
         .replace("{id}", "1");

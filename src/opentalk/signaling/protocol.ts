@@ -1,9 +1,10 @@
 
 import { type Caller, ok, type Outcome } from "../../room/contract";
-import { enterMeeting, leaveMeeting, pingMeeting } from "../../room/ops/sessions";
+import { enterMeeting, leaveMeeting, MEETING_COOKIE, pingMeeting } from "../../room/ops/sessions";
 import type { Presence, RoomChange } from "../../room/presence";
 import { banUser } from "../../room/ops/calls";
 import { updateSettings } from "../../room/ops/settings";
+import { ChatCommand, MeetingChat } from "./chat";
 import { Coalescer } from "./coalescer";
 import { RoomEvents } from "./room-events";
 import { prepareParticipant, RESUMPTION_TTL_MS } from "./tickets";
@@ -44,9 +45,11 @@ export class OpenTalkSignaling implements Presence {
   private readonly meeting: Meeting;
   private readonly moderationDeps: ModerationDeps;
   private readonly events: RoomEvents;
+  private readonly chat: MeetingChat;
 
   constructor(private readonly host: SignalingHost) {
     this.meeting = new Meeting(host.ctx);
+    this.chat = new MeetingChat(host, this.meeting);
     this.events = new RoomEvents(host, this.meeting, this.coalescer, {
       disconnect: (id, closing) => this.disconnect(id, closing),
       announce: () => this.announce(true),
@@ -143,6 +146,13 @@ export class OpenTalkSignaling implements Presence {
         return;
       }
       await moderate(this.moderationDeps, ws, self, command.data);
+    } else if (namespace === "chat" && self.status === "joined") {
+      const command = ChatCommand.safeParse(payload);
+      if (!command.success) {
+        this.meeting.controlError(ws, "invalid_json");
+        return;
+      }
+      await this.chat.command(ws, self, meetingCaller(self), command.data);
     } else {
       // Before the join only control and echo exist; afterwards an unknown module is named.
       this.meeting.controlError(ws, self.status === "joined" ? "invalid_namespace" : "not_yet_joined");
@@ -247,6 +257,7 @@ export class OpenTalkSignaling implements Presence {
   /** A room change, whichever dialect made it (room-events.ts decides what each socket hears). */
   changed(change: RoomChange): void {
     this.events.changed(change);
+    this.chat.changed(change);
   }
 
   removeParticipant(target: Participant, message: "kicked" | "banned" | "session_ended", issuedBy?: string): Promise<void> {
@@ -387,6 +398,7 @@ export class OpenTalkSignaling implements Presence {
         tariff: JSON.parse(me.tariff),
         participants: [...others.map((p) => ({ id: p.id, control: controlState(p) })), ...this.events.talkPeers()],
         is_room_owner: me.isOwner,
+        chat: this.chat.state(me),
         ...(closesAt ? { closes_at: closesAt } : {}),
         event_info: me.context.eventInfo,
         room_info: { id: meta?.id ?? "", ...(password !== null ? { password } : {}), created_by: me.context.creator },
@@ -492,6 +504,11 @@ function participantCaller(p: Participant): Caller {
   return { kind: "guest", cookie: "" };
 }
 
+
+/** The participant acting in the meeting: found by their meeting session, with their meeting role. */
+function meetingCaller(p: Participant): Caller {
+  return { ...participantCaller(p), cookie: `${MEETING_COOKIE}${p.id}`, meetingModerator: p.role === "moderator" };
+}
 
 function jsonError(status: number, code: string, message: string): Response {
   return new Response(JSON.stringify({ code, message }), { status, headers: { "Content-Type": "text/json; charset=utf-8" } });

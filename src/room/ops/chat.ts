@@ -13,6 +13,7 @@ import { isModeratorType, Permission } from "../permissions";
 import { inLobby, isOneToOne, meets, permissionsOf } from "../rules";
 import { type AttendeeRow, nowSeconds } from "../store";
 import { type ChatActor, type Mention, RoomType, type StoredMessage } from "../types";
+import { UNREAD_FIRST_MESSAGE } from "../unread";
 import { type Access, access, participantAccess, type Tx } from "./actor";
 
 /** Talk's `config.chat.max-length`. */
@@ -108,32 +109,55 @@ export interface SendInput {
   scope?: string;
   /** The OpenTalk participant sending it. */
   source?: string | null;
+  /** The server's default notification level for group rooms (2: mentions only). */
+  defaultGroupNotification?: number;
+  /**
+   * Admitted to the live meeting (an OpenTalk participant a moderator let in from the waiting
+   * room): the lobby, which is that waiting room, does not hold them back.
+   */
+  admitted?: boolean;
 }
+
+/**
+ * A chat notification for one user, as the reference's chat notifier decides them: `private` and
+ * `message` for plain messages (one-to-one rooms, and members who asked for all messages and are
+ * not looking at the room right now), `mention`, `mention_all`, `mention_group` and `reply`.
+ */
+export type ChatNotice = { userUuid: string; actorId: string; kind: "private" | "message" | "mention" | "mention_all" | "mention_group" | "reply"; group?: string };
 
 export interface Sent {
   message: StoredMessage;
   parent: StoredMessage | null;
-  /** Users to notify: mentioned by name (or through @all) and not the sender. */
-  mentioned: { actorId: string; userUuid: string; direct: boolean }[];
+  /** Users to notify (none for silent messages). */
+  notices: ChatNotice[];
+  /**
+   * Groups the message mentions, with the members who could hear about it (the dialect layer
+   * knows who is in which group): they get `mention_group` unless already noticed.
+   */
+  mentionedGroups: string[];
+  groupCandidates: { userUuid: string; actorId: string }[];
   self: AttendeeRow;
 }
 
 /** Who may write in the chat right now: a participant, not held back, with the chat permission. */
-function writer(tx: Tx, caller: Caller): Outcome<Access & { attendee: AttendeeRow }> {
+function writer(tx: Tx, caller: Caller, admitted: boolean): Outcome<Access & { attendee: AttendeeRow }> {
   const granted = participantAccess(tx, caller, "participant");
   if (!granted.ok) return granted;
   const { attendee } = granted.value;
-  if (inLobby(tx.meta, attendee)) return fail(412, "lobby");
+  if (!admitted && inLobby(tx.meta, attendee)) return fail(412, "lobby");
   if ((permissionsOf(tx.meta, attendee) & Permission.Chat) === 0) return fail(403, "permission");
   if (tx.meta.readOnly === 1) return fail(403, "read-only");
   return granted;
 }
 
 export function sendMessage(tx: Tx, caller: Caller, input: SendInput): Outcome<Sent> {
-  const granted = writer(tx, caller);
+  const granted = writer(tx, caller, input.admitted ?? false);
   if (!granted.ok) return granted;
   let self = granted.value.attendee;
   if (!chatEnabled(tx) && !meets("moderator", tx.meta, caller, self)) return fail(403, "chat-disabled");
+  // A one-to-one partner who left comes back when the other writes (the dialect layer adds them, then sends again).
+  const missing = tx.meta.type === RoomType.OneToOne ? oneToOneUsers(tx.meta.name).filter((u) => !tx.store.attendeeByActor("users", u)) : [];
+  if (missing.length > 0) return fail(409, "conflict", { refill: missing });
   if (input.message.trim() === "") return fail(400, "message");
   if ([...input.message].length > MAX_MESSAGE_LENGTH) return fail(413, "message");
   const scope = input.scope ?? ROOM_SCOPE;
@@ -163,43 +187,83 @@ export function sendMessage(tx: Tx, caller: Caller, input: SendInput): Outcome<S
     lastEdit: null,
   });
   tx.change.messages.push(message);
-  if (scope !== ROOM_SCOPE) return ok({ message, parent, mentioned: [], self });
+  if (scope !== ROOM_SCOPE) return ok({ message, parent, notices: [], mentionedGroups: [], groupCandidates: [], self });
 
   tx.meta.lastActivity = now;
   // Writing a message reads everything before it.
   tx.store.setReadMarker(self, message.id);
-  const mentioned = mentionedMembers(tx, mentions, self, message.id);
-  return ok({ message, parent, mentioned, self });
+  markMentioned(tx, mentions, self, message.id);
+  const heard = input.silent ? null : notices(tx, { mentions, self, parent, plain: true, defaultGroup: input.defaultGroupNotification ?? 2 });
+  return ok({ message, parent, notices: heard?.notices ?? [], mentionedGroups: heard?.groups ?? [], groupCandidates: heard?.candidates ?? [], self });
+}
+
+function oneToOneUsers(name: string): string[] {
+  try {
+    const parsed = JSON.parse(name) as unknown;
+    return Array.isArray(parsed) ? parsed.filter((u): u is string => typeof u === "string") : [];
+  } catch {
+    return [];
+  }
 }
 
 function replyable(m: StoredMessage): boolean {
   return ["users", "guests", "emails", "federated_users", "bots"].includes(m.actor.type);
 }
 
-/** Marks mentioned members (their `unreadMention`) and returns the users to notify. */
-function mentionedMembers(tx: Tx, mentions: Mention[], self: AttendeeRow, messageId: number): Sent["mentioned"] {
+/** Marks mentioned members: their `unreadMention` (and `unreadMentionDirect` when named). */
+function markMentioned(tx: Tx, mentions: Mention[], self: AttendeeRow, messageId: number): void {
   const targets = new Map<number, { a: AttendeeRow; direct: boolean }>();
   for (const m of mentions) {
     if (m.type === "call") {
       for (const a of tx.store.attendees("actor_type IN ('users', 'guests', 'emails')")) if (!targets.has(a.id)) targets.set(a.id, { a, direct: false });
-    } else if (m.type === "user") {
-      const a = tx.store.attendeeByActor("users", m.id);
-      if (a) targets.set(a.id, { a, direct: true });
-    } else if (m.type === "guest") {
-      const id = m.id.slice("guest/".length);
-      const a = tx.store.attendeeByActor("guests", id) ?? tx.store.attendeeByActor("emails", id);
-      if (a) targets.set(a.id, { a, direct: true });
-    } else if (m.type === "group") {
-      // Members of the group are attendees of their own; the group attendee names no one here.
+    } else {
+      const a = mentionedAttendee(tx, m);
+      if (a && a.actorType !== "groups") targets.set(a.id, { a, direct: true });
     }
   }
-  const notify: Sent["mentioned"] = [];
-  for (const { a, direct } of targets.values()) {
-    if (a.id === self.id) continue;
-    tx.store.markMentioned(a, messageId, direct);
-    if (a.actorType === "users" && a.userUuid && !inLobby(tx.meta, a)) notify.push({ actorId: a.actorId, userUuid: a.userUuid, direct });
+  for (const { a, direct } of targets.values()) if (a.id !== self.id) tx.store.markMentioned(a, messageId, direct);
+}
+
+function mentionedAttendee(tx: Tx, m: Mention): AttendeeRow | null {
+  if (m.type === "user") return tx.store.attendeeByActor("users", m.id);
+  if (m.type === "group") return tx.store.attendeeByActor("groups", m.id);
+  if (m.type === "guest") {
+    const id = m.id.slice("guest/".length);
+    return tx.store.attendeeByActor("guests", id) ?? tx.store.attendeeByActor("emails", id);
   }
-  return notify;
+  return null;
+}
+
+/** Talk's notification levels: 1 all messages, 2 mentions, 3 nothing (0: the default for the room). */
+const NOTIFY = { all: 1, mention: 2, never: 3 } as const;
+
+function notices(
+  tx: Tx,
+  o: { mentions: Mention[]; self: AttendeeRow; parent: StoredMessage | null; plain: boolean; defaultGroup: number },
+): { notices: ChatNotice[]; groups: string[]; candidates: { userUuid: string; actorId: string }[] } {
+  const oneToOne = isOneToOne(tx.meta.type);
+  const named = new Set(o.mentions.filter((m) => m.type === "user").map((m) => m.id));
+  const all = o.mentions.some((m) => m.type === "call");
+  const out: ChatNotice[] = [];
+  const candidates: { userUuid: string; actorId: string }[] = [];
+  for (const a of tx.store.attendees("actor_type = 'users' AND user_uuid IS NOT NULL")) {
+    if (a.id === o.self.id || inLobby(tx.meta, a)) continue;
+    const level = a.notificationLevel !== 0 ? a.notificationLevel : oneToOne ? NOTIFY.all : o.defaultGroup;
+    if (level === NOTIFY.never) continue;
+    const target = { userUuid: a.userUuid as string, actorId: a.actorId };
+    const repliedTo = o.parent?.actor.type === "users" && o.parent.actor.id === a.actorId;
+    if (repliedTo) out.push({ ...target, kind: "reply" });
+    else if (named.has(a.actorId)) out.push({ ...target, kind: "mention" });
+    else if (all) out.push({ ...target, kind: "mention_all" });
+    else if (o.plain && level === NOTIFY.all && !lookingAtRoom(tx, a)) out.push({ ...target, kind: oneToOne ? "private" : "message" });
+    else candidates.push(target);
+  }
+  return { notices: out, groups: o.mentions.filter((m) => m.type === "group").map((m) => m.id), candidates };
+}
+
+/** A member with an active Talk session in the room sees messages come in: no notification for plain ones. */
+function lookingAtRoom(tx: Tx, a: AttendeeRow): boolean {
+  return tx.store.sessions("attendee_id = ? AND state = 1", a.id).length > 0;
 }
 
 // -------------------------------------------------------------------------------------------
@@ -209,6 +273,9 @@ export interface Rewritten {
   /** The system message recording the change (its parent is the rewritten message). */
   system: StoredMessage;
   message: StoredMessage;
+  /** An edit changed who is mentioned: notifications to add, and users whose notification goes. */
+  noticesAdded: ChatNotice[];
+  noticesRemoved: string[];
 }
 
 /** The message a participant may edit or delete: their own, or any as a moderator (not in one-to-one rooms). */
@@ -230,7 +297,7 @@ function ownOrModerated(tx: Tx, caller: Caller, messageId: number): Outcome<{ se
   return ok({ self, message });
 }
 
-export function editMessage(tx: Tx, caller: Caller, messageId: number, text: string): Outcome<Rewritten> {
+export function editMessage(tx: Tx, caller: Caller, messageId: number, text: string, defaultGroup = 2): Outcome<Rewritten> {
   const found = ownOrModerated(tx, caller, messageId);
   if (!found.ok) return found;
   const { self, message } = found.value;
@@ -246,8 +313,23 @@ export function editMessage(tx: Tx, caller: Caller, messageId: number, text: str
     lastEdit: { ...actorOf(self), at: now },
   };
   tx.store.chat.update(edited);
+  markMentioned(tx, mentions, self, message.id);
+  // Mentions added by the edit are notified, mentions taken out are withdrawn (plain messages are not notified again).
+  const author = tx.store.attendeeByActor(message.actor.type, message.actor.id) ?? self;
+  const parent = message.parentId > 0 ? tx.store.chat.byId(message.parentId) : null;
+  const before = notices(tx, { mentions: (message.parameters.mentions as Mention[] | undefined) ?? [], self: author, parent, plain: false, defaultGroup }).notices;
+  const after = message.silent ? [] : notices(tx, { mentions, self: author, parent, plain: false, defaultGroup }).notices;
+  // Someone already told keeps the notification they got; only who is told changes.
+  const key = (n: ChatNotice) => n.userUuid;
+  const had = new Set(before.map(key));
+  const has = new Set(after.map(key));
   const system = recordSystem(tx, actorOf(self), "message_edited", { message: message.id }, message.id);
-  return ok({ system, message: edited });
+  return ok({
+    system,
+    message: edited,
+    noticesAdded: after.filter((n) => !had.has(key(n))),
+    noticesRemoved: before.filter((n) => !has.has(key(n))).map((n) => n.userUuid),
+  });
 }
 
 export function deleteMessage(tx: Tx, caller: Caller, messageId: number): Outcome<Rewritten> {
@@ -259,7 +341,8 @@ export function deleteMessage(tx: Tx, caller: Caller, messageId: number): Outcom
   // Unread counts count comments: markers past the deleted one cover one comment less.
   for (const a of tx.store.attendees("last_read_message >= ? AND read_count > 0", message.id)) tx.store.setReadMarker(a, a.lastReadMessage);
   const system = recordSystem(tx, actorOf(self), "message_deleted", { message: message.id }, message.id);
-  return ok({ system, message: deleted });
+  // Whoever was told about the message is told no more (the dialect layer withdraws by message).
+  return ok({ system, message: deleted, noticesAdded: [], noticesRemoved: [] });
 }
 
 /** Clears the room chat (Talk: moderators, not in one-to-one rooms) or an OpenTalk history. */
@@ -269,7 +352,8 @@ export function clearHistory(tx: Tx, caller: Caller, o: { source?: string | null
   if (isOneToOne(tx.meta.type)) return fail(403, "permission");
   const actor = callerActor(caller, granted.value.attendee);
   tx.store.chat.clear(ROOM_SCOPE);
-  for (const a of tx.store.attendees("read_count > 0 OR last_read_message > 0")) tx.store.setReadMarker(a, 0);
+  // Nothing is read any more: every marker goes back to "nothing read yet".
+  for (const a of tx.store.attendees(`last_read_message != ${UNREAD_FIRST_MESSAGE}`)) tx.store.setReadMarker(a, UNREAD_FIRST_MESSAGE);
   tx.change.historyCleared = { scope: ROOM_SCOPE, by: actor, source: o.source ?? null };
   return ok(recordSystem(tx, actor, "history_cleared"));
 }
@@ -287,8 +371,7 @@ export function switchChat(tx: Tx, caller: Caller, enabled: boolean, source: str
 // -------------------------------------------------------------------------------------------
 // Read markers
 
-/** Talk's UNREAD_FIRST_MESSAGE: "nothing read yet". */
-export const UNREAD_FIRST_MESSAGE = -2;
+export { UNREAD_FIRST_MESSAGE };
 
 /** Sets the caller's read marker (the newest message when `messageId` is null). */
 export function setReadMarker(tx: Tx, caller: Caller, messageId: number | null): Outcome<Access & { attendee: AttendeeRow }> {

@@ -11,7 +11,7 @@ import { type AttendeeRow, nowSeconds } from "../store";
 import { type Attendee, type ChatActor, type NewMember, ParticipantType, type RoomMeta, RoomType } from "../types";
 import { type Access, access, participantAccess, removeAttendee, stripUser, type Tx, updateAttendee } from "./actor";
 import { actorOf, callerActor, recordSystem } from "./chat";
-import { assignPins } from "./settings";
+import { assignPins, endCall } from "./settings";
 
 /** Records a user or group joining or leaving the members in the chat (guests and e-mail invitees are not recorded). */
 function recordMembership(tx: Tx, actor: ChatActor, change: "added" | "removed", a: Pick<AttendeeRow, "actorType" | "actorId" | "displayName">): void {
@@ -213,4 +213,28 @@ export function setInvitedUser(tx: Tx, caller: Caller, member: NewMember, partic
   }
   tx.change.settings = true;
   return ok(true);
+}
+
+/**
+ * A user account was deleted: they leave every room. Their one-to-one rooms stay for the partner
+ * as a read-only former one-to-one named after them; their chat messages read as a deleted user's.
+ * Returns "wipe" when they were the last member of a group or public room (it goes with them).
+ */
+export function userDeleted(tx: Tx, userid: string, displayName: string): Outcome<"wipe" | "kept"> {
+  const a = tx.store.attendeeByActor("users", userid);
+  if (!a) return ok("kept");
+  const { meta } = tx;
+  removeAttendee(tx, a);
+  tx.store.chat.forgetActor("users", userid);
+  tx.change.settings = true;
+  if (meta.type === RoomType.OneToOne) {
+    meta.type = RoomType.FormerOneToOne;
+    meta.name = displayName;
+    if (meta.readOnly !== 1) tx.change.readOnly = true;
+    meta.readOnly = 1;
+    endCall(tx);
+    return ok("kept");
+  }
+  if (isGroupOrPublic(meta.type) && tx.store.countMembers() === 0) return ok("wipe");
+  return ok("kept");
 }

@@ -400,7 +400,7 @@ describe("signaling", () => {
       expect(await errorOf(g)).toBe("invalid_json");
       g.send("moderation", { action: "kick", target: "nobody" });
       expect(await errorOf(g)).toBe("invalid_json");
-      g.send("chat", { action: "send_message", content: "hi" });
+      g.send("whiteboard", { action: "initialize" });
       expect(await errorOf(g)).toBe("invalid_namespace");
       g.send("control", { action: "join", display_name: "Again" });
       expect(await errorOf(g)).toBe("already_joined");

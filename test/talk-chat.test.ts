@@ -207,7 +207,8 @@ describe("read markers, unread counts and mentions", () => {
     });
     expect(await conversationOf(token, member)).toMatchObject({ unreadMention: true, unreadMentionDirect: true });
     const notes = (await ocs("GET", NOTIFICATIONS, { auth: member })).data as any[];
-    expect(notes.find((n) => n.object_type === "chat" && n.object_id === token)?.subject).toMatch(/ mentioned you in conversation chat room$/);
+    // One notification per message, as the reference's object id says: token/messageId.
+    expect(notes.find((n) => n.object_type === "chat" && n.object_id === `${token}/${sent.data.id}`)?.subject).toMatch(/ mentioned you in conversation chat room$/);
     // Reading to the end withdraws it.
     await ocs("POST", `${V1}/chat/${token}/read`, { auth: member, body: {} });
     expect(((await ocs("GET", NOTIFICATIONS, { auth: member })).data as any[]).some((n) => n.object_type === "chat")).toBe(false);

@@ -19,7 +19,11 @@ type Row = Awaited<ReturnType<typeof notificationsOf>>[number];
 export function texts(row: Pick<Row, "subject">, params: Record<string, string>) {
   const room = params.roomName ?? "";
   if (row.subject === "call_ring") return { subject: `${params.callerName ?? "Someone"} wants to talk with you in ${room}`, message: "" };
-  if (row.subject === "call_started") return { subject: `A call started in ${room}`, message: "" };
+  // The reference's wording: a one-to-one call is a person wanting to talk, a group call has started.
+  if (row.subject === "call_started") {
+    return { subject: params.oneToOne === "1" ? `${params.callerName || "Someone"} wants to talk with you` : `A group call has started in ${room}`, message: "" };
+  }
+  if (row.subject === "room_invitation") return { subject: `${params.actorName ?? "Someone"} invited you to a group conversation: ${room}`, message: "" };
   const chat = chatSubject(row.subject, params);
   if (chat !== null) return { subject: chat, message: params.message ?? "" };
   return { subject: row.subject, message: "" };

@@ -29,6 +29,8 @@ export const users = sqliteTable(
     oidcSub: text("oidc_sub"),
     /** End of the OpenTalk login session (id_token `exp` given to POST /v1/auth/login). */
     sessionExpiresAt: integer("session_expires_at"),
+    /** Talk's `read_status_privacy`: 0 others see how far this user has read, 1 they do not. */
+    readPrivacy: integer("read_privacy").notNull().default(0),
     createdAt: integer("created_at").notNull().default(now),
     updatedAt: integer("updated_at").notNull().default(now),
   },

@@ -14,7 +14,7 @@ export type FailureReason =
   | "read-only" | "permission" | "consent" | "in-call" | "actor-type" | "call" | "target-in-call"
   | "sip" | "config" | "token" | "state" | "pin" | "banned" | "guests-not-allowed" | "value"
   // chat
-  | "message" | "reply-to" | "age" | "chat-disabled"
+  | "message" | "reply-to" | "age" | "chat-disabled" | "scope"
   // OpenTalk signaling starts
   | "wrong_room_password" | "banned_from_room" | "no_breakout_rooms" | "session_running";
 
@@ -40,6 +40,8 @@ export interface Caller {
    */
   meetingModerator?: boolean;
   cookie: string;
+  /** The user's read privacy as their account says (members' rows follow it when they act). */
+  readPrivacy?: number;
   /** Talk's X-Nextcloud-Talk-Session-Tab-Id (64 alphanumerics), one session per tab. */
   tabId?: string;
 }
@@ -94,12 +96,16 @@ export interface CallPeer {
 export interface CallStart {
   started: boolean;
   roomName: string;
+  /** A one-to-one call ("… wants to talk with you") rather than a group call. */
+  oneToOne: boolean;
   notify: { actorId: string; userUuid: string }[];
 }
 
 /** Whether removing an attendee took the whole room with it (its last member left). */
 export interface Removal {
   roomDeleted: boolean;
+  /** The user removed (their D1 id), when a user was. */
+  removedUser?: string;
 }
 
 /** Members a chat writer could mention, and who is asking. */

@@ -377,7 +377,10 @@ export class RoomObject extends DurableObject<Env> {
     });
   }
 
-  async addParticipants(caller: Caller, members: NewMember[]): Promise<Outcome<{ meta: RoomMeta; type: number; typeChanged: boolean; invited: Attendee[] }>> {
+  async addParticipants(
+    caller: Caller,
+    members: NewMember[],
+  ): Promise<Outcome<{ meta: RoomMeta; type: number; typeChanged: boolean; invited: Attendee[]; addedUsers: { userUuid: string; actorId: string }[] }>> {
     return this.apply((tx) => membership.addParticipants(tx, caller, members));
   }
 
@@ -410,6 +413,11 @@ export class RoomObject extends DurableObject<Env> {
     if (!left.ok || left.value !== "wipe") return left as Outcome<Removal>;
     this.wipe(tx);
     return ok({ roomDeleted: true });
+  }
+
+  /** A user changed their read privacy: their row here follows. */
+  async setReadPrivacy(userid: string, privacy: number): Promise<void> {
+    await this.apply((tx) => chat.setReadPrivacy(tx, userid, privacy));
   }
 
   /** The user's account is gone (the Worker deletes it after every room has let them go). */

@@ -50,6 +50,7 @@ export function attendeeFromRow(r: Row): Attendee & { userUuid: string | null } 
     readCount: r.read_count as number,
     lastMentionMessage: r.last_mention_message as number,
     lastMentionDirect: r.last_mention_direct as number,
+    readPrivacy: r.read_privacy as number,
     userUuid: (r.user_uuid as string | null) ?? null,
   };
 }

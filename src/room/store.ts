@@ -178,9 +178,13 @@ export class RoomStore {
     this.markUser(a.userUuid);
   }
 
-  /** The newest message every user has read (Talk's lastCommonReadMessage). */
+  setReadPrivacy(a: AttendeeRow, privacy: number): void {
+    this.sql.exec("UPDATE attendees SET read_privacy = ? WHERE id = ?", privacy, a.id);
+  }
+
+  /** The newest message every user who shares it has read (Talk's lastCommonReadMessage). */
   lastCommonRead(): number {
-    return this.sql.exec<{ m: number | null }>("SELECT min(last_read_message) AS m FROM attendees WHERE actor_type = 'users'").one().m ?? 0;
+    return this.sql.exec<{ m: number | null }>("SELECT min(last_read_message) AS m FROM attendees WHERE actor_type = 'users' AND read_privacy = 0").one().m ?? 0;
   }
 
   takenPins(): Set<string> {

@@ -63,6 +63,8 @@ export interface Attendee {
   readCount: number;
   lastMentionMessage: number;
   lastMentionDirect: number;
+  /** 1: this member keeps how far they have read to themselves (Talk's read privacy). */
+  readPrivacy: number;
 }
 
 export interface Session {

@@ -54,7 +54,7 @@ export function registerTalkCallRoutes(app: OpenAPIHono<AppEnv>) {
             objectType: "call",
             objectId: r.token,
             subject: "call_started",
-            parameters: { roomName: joined.roomName, callerName: currentUser(c)?.displayName ?? "" },
+            parameters: { roomName: joined.roomName, callerName: currentUser(c)?.displayName ?? "", oneToOne: joined.oneToOne ? "1" : "0" },
           })),
         );
       }

@@ -63,7 +63,7 @@ export const TALK_FEATURES: readonly string[] = [
 export const MAX_DEFAULT_PERMISSIONS = 254;
 export const MAX_CUSTOM_PERMISSIONS = 255;
 
-export function capabilities(env: Env, _user: UserRow | null) {
+export function capabilities(env: Env, user: UserRow | null) {
   const cfg = config(env);
   const [major, minor, micro] = EDGETALK_VERSION.nextcloud.split(".").map(Number);
   return {
@@ -93,7 +93,7 @@ export function capabilities(env: Env, _user: UserRow | null) {
           },
           chat: {
             "max-length": MAX_MESSAGE_LENGTH,
-            "read-privacy": 0,
+            "read-privacy": user?.readPrivacy ?? 0,
             "has-translation-providers": false,
             "has-translation-task-providers": false,
             "typing-privacy": 0,

@@ -52,8 +52,9 @@ const sendParams = z.object({
 /** Reference ids are what a client chose to find its message again; longer ones are cut to 64 characters, as the reference does. */
 const REFERENCE_ID_LENGTH = 64;
 
-function commonReadHeader(lastCommonRead: number): Record<string, string> {
-  return { "X-Chat-Last-Common-Read": String(lastCommonRead) };
+/** The common read marker, for readers who share their own (read privacy 0), as the reference sends it. */
+function commonReadHeader(reader: { readPrivacy: number } | null | undefined, lastCommonRead: number): Record<string, string> {
+  return reader && reader.readPrivacy === 0 ? { "X-Chat-Last-Common-Read": String(lastCommonRead) } : {};
 }
 
 function withParent(m: StoredMessage, parent: StoredMessage | null, token: string, reader: Reader): TalkChatMessage {
@@ -83,13 +84,13 @@ export function registerTalkChatRoutes(app: OpenAPIHono<AppEnv>) {
       );
       if (page.messages.length === 0) {
         // A moved common read marker is news too: 200 with the header (a 304 would drop it).
-        if ((p.lastCommonReadId ?? 0) > 0 && p.lastCommonReadId !== page.lastCommonRead) return { data: [], headers: commonReadHeader(page.lastCommonRead) };
+        if ((p.lastCommonReadId ?? 0) > 0 && page.reader.readPrivacy === 0 && p.lastCommonReadId !== page.lastCommonRead) return { data: [], headers: commonReadHeader(page.reader, page.lastCommonRead) };
         return { status: 304, data: null };
       }
       const last = page.messages[page.messages.length - 1] as StoredMessage;
       return {
         data: talkMessages(page.messages, page.parents, r.token, page.reader),
-        headers: { "X-Chat-Last-Given": String(last.id), ...commonReadHeader(page.lastCommonRead) },
+        headers: { "X-Chat-Last-Given": String(last.id), ...commonReadHeader(page.reader, page.lastCommonRead) },
       };
     },
   );
@@ -119,7 +120,7 @@ export function registerTalkChatRoutes(app: OpenAPIHono<AppEnv>) {
     const sent = unwrap(outcome);
     const groupNotices = await groupMentionNotices(c.env, sent);
     await notifyChat(c, r.token, sent.message, [...sent.notices, ...groupNotices], { roomName: sent.roomName, oneToOne: sent.oneToOne });
-    return { status: 201, data: withParent(sent.message, sent.parent, r.token, sent.self), headers: commonReadHeader(sent.lastCommonRead) };
+    return { status: 201, data: withParent(sent.message, sent.parent, r.token, sent.self), headers: commonReadHeader(sent.self, sent.lastCommonRead) };
   });
 
   // Before `{messageId}`: `read` is no message id.
@@ -141,19 +142,19 @@ export function registerTalkChatRoutes(app: OpenAPIHono<AppEnv>) {
       if (user && view.chat && view.chat.lastReadMessage >= (view.chat.lastMessage?.id ?? 0)) {
         await withdrawChatNotifications(database(c.env), r.token, user.id);
       }
-      return { data: await presentView(c.env, view, r.serial, user?.userid), headers: commonReadHeader(view.chat?.lastCommonReadMessage ?? 0) };
+      return { data: await presentView(c.env, view, r.serial, user?.userid), headers: commonReadHeader(view.attendee, view.chat?.lastCommonReadMessage ?? 0) };
     },
   );
 
   ocsRoute(app, { method: "delete", path: `${chat}/read`, summary: "Mark the chat unread", tags: TAGS, auth: "public" }, async (c, _p, path) => {
     const r = await talkRoom(c, path.token);
     const view = unwrap((await r.stub.markUnread(r.caller)) as Outcome<CallerView>);
-    return { data: await presentView(c.env, view, r.serial, currentUser(c)?.userid), headers: commonReadHeader(view.chat?.lastCommonReadMessage ?? 0) };
+    return { data: await presentView(c.env, view, r.serial, currentUser(c)?.userid), headers: commonReadHeader(view.attendee, view.chat?.lastCommonReadMessage ?? 0) };
   });
 
   const rewritten = (done: Rewritten & { lastCommonRead: number }, token: string, reader: Reader) => ({
     data: withParent(done.system, done.message, token, reader),
-    headers: commonReadHeader(done.lastCommonRead),
+    headers: commonReadHeader(done.self, done.lastCommonRead),
   });
 
   ocsRoute(

@@ -17,7 +17,7 @@ export async function talkCaller(c: AppContext): Promise<Caller> {
   const tab = c.req.header("x-nextcloud-talk-session-tab-id");
   const cookie = await sha256Hex(`talk:${c.get("cookieSession")}`);
   const base = { cookie, ...(tab && TAB_ID.test(tab) ? { tabId: tab } : {}) };
-  if (user) return { ...base, kind: "user", userUuid: user.id, userid: user.userid, displayName: user.displayName, admin: user.isAdmin };
+  if (user) return { ...base, kind: "user", userUuid: user.id, userid: user.userid, displayName: user.displayName, admin: user.isAdmin, readPrivacy: user.readPrivacy };
   return { ...base, kind: "guest" };
 }
 

@@ -10,6 +10,8 @@ import { queueEmails } from "../db/outbox";
 import { findGroup, findUserByLogin, findUsersByIds, groupMemberIds } from "../db/users";
 import { config } from "../lib/config";
 import { currentUser, type AppContext, type AppEnv } from "../lib/context";
+import { notifyUsers } from "../cloud/notify";
+import { withdrawNotifications } from "../db/notifications";
 import { sha256Hex } from "../lib/crypto";
 import { ocsFail } from "../lib/errors";
 import { ocsBool, ocsInt, ocsRoute } from "../lib/route";
@@ -17,7 +19,7 @@ import { forgetToken } from "../room/directory";
 import type { Outcome } from "../room/contract";
 import { effectivePermissions, isLoggedInModeratorType, MAX_CUSTOM, type PermissionMethod } from "../room/permissions";
 import type { CallerView, ParticipantList } from "../room/contract";
-import { ParticipantType, type Attendee, type NewMember, type RoomMeta } from "../room/types";
+import { ParticipantType, RoomType, type Attendee, type NewMember, type RoomMeta } from "../room/types";
 import { talkRoom, TALK_V1, TALK_V4, unwrap } from "./context";
 import { presentView } from "./present";
 
@@ -149,6 +151,14 @@ export function registerTalkParticipantRoutes(app: OpenAPIHono<AppEnv>) {
       const members = await newMembers(c, source, p.newParticipant);
       const added = unwrap(await r.stub.addParticipants(r.caller, members));
       await queueInvitations(c, added.meta, added.invited);
+      // Users added to a group or public conversation hear about it ("… invited you to a group conversation").
+      if (added.meta.type === RoomType.Group || added.meta.type === RoomType.Public) {
+        const actorName = currentUser(c)?.displayName ?? "";
+        await notifyUsers(
+          c,
+          added.addedUsers.map((u) => ({ userId: u.userUuid, app: "spreed", objectType: "room", objectId: r.token, subject: "room_invitation", parameters: { roomName: added.meta.name, actorName } })),
+        );
+      }
       return { data: added.typeChanged ? { type: added.type } : [] };
     },
   );
@@ -158,7 +168,10 @@ export function registerTalkParticipantRoutes(app: OpenAPIHono<AppEnv>) {
     { method: "delete", path: `${room}/attendees`, summary: "Remove an attendee", tags: TAGS, auth: "public", params: AttendeeParams },
     async (c, p, path) => {
       const r = await talkRoom(c, path.token);
-      if (unwrap(await r.stub.removeAttendee(r.caller, p.attendeeId)).roomDeleted) forgetToken(r.token);
+      const removal = unwrap(await r.stub.removeAttendee(r.caller, p.attendeeId));
+      if (removal.roomDeleted) forgetToken(r.token);
+      // A removed user's invitation to the conversation is withdrawn.
+      if (removal.removedUser) await withdrawNotifications(database(c.env), "room", r.token, [removal.removedUser]);
       return { data: null };
     },
   );

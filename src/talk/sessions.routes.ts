@@ -1,6 +1,8 @@
 /** Talk sessions: join and leave a conversation (seed 002). */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
+import { database } from "../db/client";
+import { withdrawNotifications } from "../db/notifications";
 import { currentUser, type AppEnv } from "../lib/context";
 import { ocsBool, ocsInt, ocsRoute } from "../lib/route";
 import { resolveToken, roomStub } from "../room/directory";
@@ -23,7 +25,13 @@ export function registerTalkSessionRoutes(app: OpenAPIHono<AppEnv>) {
     async (c, p, path) => {
       const room = await talkRoom(c, path.token);
       const view = unwrap(await room.stub.join(room.caller, { password: p.password, force: p.force ?? true }));
-      return { data: await presentView(c.env, view, room.serial, currentUser(c)?.userid) };
+      const user = currentUser(c);
+      // Joining answers the invitation to the conversation (its notification goes, as in the reference).
+      const [data] = await Promise.all([
+        presentView(c.env, view, room.serial, user?.userid),
+        user ? withdrawNotifications(database(c.env), "room", room.token, [user.id]) : Promise.resolve(),
+      ]);
+      return { data };
     },
   );
 

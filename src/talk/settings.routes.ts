@@ -7,13 +7,19 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
 import { currentUser, type AppContext, type AppEnv } from "../lib/context";
 import { storedPassword } from "../room/password";
-import { ocsFail } from "../lib/errors";
+import { OcsError, ocsFail } from "../lib/errors";
 import { ocsInt, ocsRoute } from "../lib/route";
-import { forgetToken } from "../room/directory";
+import { forgetToken, roomStub } from "../room/directory";
 import { MAX_CUSTOM } from "../room/permissions";
 import type { Outcome } from "../room/contract";
 import type { CallerView } from "../room/contract";
-import { talkRoom, TALK_V4, unwrap } from "./context";
+import { talkRoom, TALK_V1, TALK_V4, unwrap } from "./context";
+import { eq } from "drizzle-orm";
+import { forgetVerifiedUser } from "../auth/verified";
+import { database } from "../db/client";
+import { roomsOfUser } from "../db/rooms";
+import { users } from "../db/schema";
+
 import { presentView } from "./present";
 
 const TAGS = ["Talk conversations"];
@@ -31,7 +37,29 @@ async function conversationAfter(c: AppContext, token: string | undefined, op: (
   return { data: await presentView(c.env, view, room.serial, currentUser(c)?.userid) };
 }
 
+/** Talk's user settings EdgeTalk keeps (SettingsController::setUserSetting): the read privacy. */
+const USER_SETTINGS = z.object({ key: z.string().max(64), value: z.union([z.string().max(255), z.number()]).optional() });
+
 export function registerTalkSettingsRoutes(app: OpenAPIHono<AppEnv>) {
+  ocsRoute(
+    app,
+    { method: "post", path: `${TALK_V1}/settings/user`, summary: "Set a Talk user setting (read_status_privacy)", tags: TAGS, auth: "user", params: USER_SETTINGS },
+    async (c, p) => {
+      const user = currentUser(c) as NonNullable<ReturnType<typeof currentUser>>;
+      // 0 public, 1 private; anything else ("0abcdef" too) is refused, as the reference's type check does.
+      const value = String(p.value ?? "");
+      if (p.key !== "read_status_privacy" || (value !== "0" && value !== "1")) throw new OcsError(400, []);
+      const privacy = Number(value);
+      const db = database(c.env);
+      await db.update(users).set({ readPrivacy: privacy }).where(eq(users.id, user.id));
+      forgetVerifiedUser(user.id);
+      // Every room the user is in follows (the common read marker counts public readers only).
+      for (const { room } of await roomsOfUser(db, user.id)) await roomStub(c.env, room.id).setReadPrivacy(user.userid, privacy);
+      return { data: [] };
+    },
+  );
+
+
   const room = `${TALK_V4}/room/{token}`;
 
   ocsRoute(
@@ -68,6 +96,16 @@ export function registerTalkSettingsRoutes(app: OpenAPIHono<AppEnv>) {
 
   ocsRoute(app, { method: "delete", path: `${room}/public`, summary: "Disallow guests (make private)", tags: TAGS, auth: "user" }, async (c, _p, path) =>
     conversationAfter(c, path.token, (r) => r.stub.updateSettings(r.caller, { public: false })),
+  );
+
+  ocsRoute(
+    app,
+    { method: "put", path: `${room}/listable`, summary: "Set who may find and join the conversation", tags: TAGS, auth: "user", params: z.object({ scope: ocsInt() }) },
+    async (c, p, path) => {
+      // 0 participants only, 1 registered users, 2 also users of the Guests app.
+      if (p.scope < 0 || p.scope > 2) throw ocsFail(400, "scope");
+      return conversationAfter(c, path.token, (r) => r.stub.updateSettings(r.caller, { listable: p.scope }));
+    },
   );
 
   ocsRoute(

@@ -85,7 +85,7 @@ describe("push relay", () => {
     const jwk = (await crypto.subtle.exportKey("jwk", pair.privateKey)) as JsonWebKey;
     const data = JSON.parse(decrypt(jwk, bytes(entry.subject)));
     const list = await ocs("GET", "/ocs/v2.php/apps/notifications/api/v2/notifications", { auth: callee });
-    expect(data).toEqual({ nid: list.data[0].notification_id, app: "spreed", subject: "A call started in Ring ring", type: "call", id: token });
+    expect(data).toEqual({ nid: list.data[0].notification_id, app: "spreed", subject: "A group call has started in Ring ring", type: "call", id: token });
 
     const der = bytes(registered.data.publicKey.replace(/-----[A-Z ]+-----|\s/g, ""));
     const verifier = await crypto.subtle.importKey("spki", der, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-512" }, false, ["verify"]);

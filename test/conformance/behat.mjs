@@ -22,8 +22,8 @@ import { StepFailure, World } from "./world.mjs";
 const FEATURES = process.env.SPREED_FEATURES ?? path.resolve(root, "../shared/conformance/spreed-behat/features");
 const KNOWN = path.join(path.dirname(new URL(import.meta.url).pathname), "known-failures.json");
 const ADMIN_PASSWORD = "behat-admin-password-1";
-/** The chat features are the suite's default; the others follow with the conformance work. */
-const DEFAULT_DIRS = ["chat-1", "chat-2", "chat-3", "chat-4"];
+/** Every directory SOURCE.md lists (conversations, participants, calls, lobby, SIP, chat). */
+const DEFAULT_DIRS = ["callapi", "conversation-1", "conversation-3", "conversation-4", "conversation-5", "chat-1", "chat-2", "chat-3", "chat-4"];
 
 const args = process.argv.slice(2);
 const update = args.includes("--update");
@@ -38,7 +38,13 @@ function scenarios() {
     for (const file of readdirSync(full).filter((f) => f.endsWith(".feature")).sort()) {
       const uri = `${dir}/${file}`;
       const doc = new Parser(new AstBuilder(IdGenerator.incrementing()), new GherkinClassicTokenMatcher()).parse(readFileSync(path.join(full, file), "utf8"));
-      for (const pickle of compile(doc, uri, IdGenerator.incrementing())) out.push({ id: `${uri}: ${pickle.name}`, pickle });
+      const seen = new Map();
+      for (const pickle of compile(doc, uri, IdGenerator.incrementing())) {
+        // Scenario names repeat within a file now and then: the second is "name #2".
+        const n = (seen.get(pickle.name) ?? 0) + 1;
+        seen.set(pickle.name, n);
+        out.push({ id: `${uri}: ${pickle.name}${n > 1 ? ` #${n}` : ""}`, pickle });
+      }
     }
   }
   return out;

@@ -53,6 +53,7 @@ function talkTable(target: number): Record<string, TalkRoute> {
     [`POST ${room}/public`]: { guard: "L", room: true, mod: true },
     [`DELETE ${room}/public`]: { guard: "L", room: true, mod: true },
     [`PUT ${room}/read-only`]: { guard: "L", room: true, mod: true, body: { state: 1 } },
+    [`PUT ${room}/listable`]: { guard: "L", room: true, mod: true, body: { scope: 1 } },
     [`PUT ${room}/password`]: { guard: "P", room: true, mod: true, body: { password: "a-new-password-123" } },
     [`POST ${room}/favorite`]: { guard: "L", room: true },
     [`DELETE ${room}/favorite`]: { guard: "L", room: true },
@@ -98,6 +99,7 @@ function talkTable(target: number): Record<string, TalkRoute> {
     [`DELETE /ocs/v2.php/apps/notifications/api/v2/push`]: { guard: "L" },
     // Chat: participants write and set their read marker; the message in the path is the owner's,
     // which only its author and moderators may edit or delete; moderators clear the history.
+    [`POST /ocs/v2.php/apps/spreed/api/v1/settings/user`]: { guard: "L", body: { key: "read_status_privacy", value: 1 } },
     [`POST ${CHAT}`]: { guard: "P", room: true, body: { message: "Hello" } },
     [`PUT ${CHAT}/{messageId}`]: { guard: "P", room: true, mod: true, body: { message: "Edited" } },
     [`DELETE ${CHAT}/{messageId}`]: { guard: "P", room: true, mod: true },

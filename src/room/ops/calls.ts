@@ -5,7 +5,7 @@
 import { allowedCallFlags, CALL_PING_SECONDS } from "../calls";
 import { type Caller, type CallPeer, type CallStart, fail, FORBIDDEN, ok, type Outcome } from "../contract";
 import { isModeratorType, Permission } from "../permissions";
-import { callRefusal, inLobby, permissionsOf } from "../rules";
+import { callRefusal, inLobby, isOneToOne, permissionsOf } from "../rules";
 import { nowSeconds } from "../store";
 import type { Session } from "../types";
 import { type Access, participantAccess, type Tx } from "./actor";
@@ -55,13 +55,14 @@ export function joinCall(tx: Tx, caller: Caller, flags: number, consent: { requi
   tx.change.sessions = true;
   recomputeCall(tx);
   if (!wasInCall) recordCallJoin(tx, attendee, !running);
-  if (running) return ok({ started: false, roomName: meta.name, notify: [] });
+  const oneToOne = isOneToOne(meta.type);
+  if (running) return ok({ started: false, roomName: meta.name, oneToOne, notify: [] });
   // Who hears about a new call: users who want call notifications and are not held in the lobby.
   const notify = tx.store
     .attendees("actor_type = 'users' AND notification_calls = 1 AND id != ? AND user_uuid IS NOT NULL", attendee.id)
     .filter((a) => !inLobby(meta, a))
     .map((a) => ({ actorId: a.actorId, userUuid: a.userUuid as string }));
-  return ok({ started: true, roomName: meta.name, notify });
+  return ok({ started: true, roomName: meta.name, oneToOne, notify });
 }
 
 /** Changes the flags of the caller's session, which must be in the call. */

@@ -153,7 +153,7 @@ function writer(tx: Tx, caller: Caller, admitted: boolean): Outcome<Access & { a
 export function sendMessage(tx: Tx, caller: Caller, input: SendInput): Outcome<Sent> {
   const granted = writer(tx, caller, input.admitted ?? false);
   if (!granted.ok) return granted;
-  let self = granted.value.attendee;
+  let self = followReadPrivacy(tx, caller, granted.value.attendee);
   if (!chatEnabled(tx) && !meets("moderator", tx.meta, caller, self)) return fail(403, "chat-disabled");
   // A one-to-one partner who left comes back when the other writes (the dialect layer adds them, then sends again).
   const missing = tx.meta.type === RoomType.OneToOne ? oneToOneUsers(tx.meta.name).filter((u) => !tx.store.attendeeByActor("users", u)) : [];
@@ -276,6 +276,8 @@ export interface Rewritten {
   /** An edit changed who is mentioned: notifications to add, and users whose notification goes. */
   noticesAdded: ChatNotice[];
   noticesRemoved: string[];
+  /** Who made the change. */
+  self: AttendeeRow;
 }
 
 /** The message a participant may edit or delete: their own, or any as a moderator (not in one-to-one rooms). */
@@ -329,6 +331,7 @@ export function editMessage(tx: Tx, caller: Caller, messageId: number, text: str
     message: edited,
     noticesAdded: after.filter((n) => !had.has(key(n))),
     noticesRemoved: before.filter((n) => !has.has(key(n))).map((n) => n.userUuid),
+    self,
   });
 }
 
@@ -342,7 +345,7 @@ export function deleteMessage(tx: Tx, caller: Caller, messageId: number): Outcom
   for (const a of tx.store.attendees("last_read_message >= ? AND read_count > 0", message.id)) tx.store.setReadMarker(a, a.lastReadMessage);
   const system = recordSystem(tx, actorOf(self), "message_deleted", { message: message.id }, message.id);
   // Whoever was told about the message is told no more (the dialect layer withdraws by message).
-  return ok({ system, message: deleted, noticesAdded: [], noticesRemoved: [] });
+  return ok({ system, message: deleted, noticesAdded: [], noticesRemoved: [], self });
 }
 
 /** Clears the room chat (Talk: moderators, not in one-to-one rooms) or an OpenTalk history. */
@@ -356,6 +359,24 @@ export function clearHistory(tx: Tx, caller: Caller, o: { source?: string | null
   for (const a of tx.store.attendees(`last_read_message != ${UNREAD_FIRST_MESSAGE}`)) tx.store.setReadMarker(a, UNREAD_FIRST_MESSAGE);
   tx.change.historyCleared = { scope: ROOM_SCOPE, by: actor, source: o.source ?? null };
   return ok(recordSystem(tx, actor, "history_cleared"));
+}
+
+/** A member's row takes the read privacy their account has now (it may have changed since they joined). */
+function followReadPrivacy(tx: Tx, caller: Caller, a: AttendeeRow): AttendeeRow {
+  if (caller.readPrivacy === undefined || caller.readPrivacy === a.readPrivacy || a.actorType !== "users") return a;
+  tx.store.setReadPrivacy(a, caller.readPrivacy);
+  tx.change.chat = true;
+  return { ...a, readPrivacy: caller.readPrivacy };
+}
+
+/** A user's read privacy changed (their account setting): every room they are in follows. */
+export function setReadPrivacy(tx: Tx, userid: string, privacy: number): Outcome<null> {
+  const a = tx.store.attendeeByActor("users", userid);
+  if (a && a.readPrivacy !== privacy) {
+    tx.store.setReadPrivacy(a, privacy);
+    tx.change.chat = true;
+  }
+  return ok(null);
 }
 
 /** OpenTalk's chat switch (moderators): while off, only moderators write. */
@@ -379,6 +400,7 @@ export function setReadMarker(tx: Tx, caller: Caller, messageId: number | null):
   if (!granted.ok) return granted;
   let target = messageId ?? tx.store.chat.lastId();
   if (target === 0) target = UNREAD_FIRST_MESSAGE;
+  followReadPrivacy(tx, caller, granted.value.attendee);
   tx.store.setReadMarker(granted.value.attendee, target);
   tx.change.chat = true;
   return granted;

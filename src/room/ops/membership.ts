@@ -31,12 +31,17 @@ export function insertMember(tx: Tx, m: NewMember, actor?: ChatActor): AttendeeR
  * Adds users, groups (with their members) or email invitees. Email invitees turn a group room
  * public (a Talk room; owner-governed rooms take guests by invite code instead).
  */
-export function addParticipants(tx: Tx, caller: Caller, members: NewMember[]): Outcome<{ meta: RoomMeta; type: number; typeChanged: boolean; invited: Attendee[] }> {
+export function addParticipants(
+  tx: Tx,
+  caller: Caller,
+  members: NewMember[],
+): Outcome<{ meta: RoomMeta; type: number; typeChanged: boolean; invited: Attendee[]; addedUsers: { userUuid: string; actorId: string }[] }> {
   const granted = access(tx, caller, "configureLoggedIn");
   if (!granted.ok) return granted;
   const { meta } = tx;
   if (!isGroupOrPublic(meta.type) || meta.objectType === "share:password") return fail(400, "room-type");
   const invited: Attendee[] = [];
+  const addedUsers: { userUuid: string; actorId: string }[] = [];
   const actor = callerActor(caller, granted.value.attendee);
   for (const m of members) {
     const existing = tx.store.attendeeByActor(m.actorType, m.actorId);
@@ -50,10 +55,11 @@ export function addParticipants(tx: Tx, caller: Caller, members: NewMember[]): O
     const added = insertMember(tx, m, actor);
     tx.change.settings = true;
     if (added.actorType === "emails") invited.push(stripUser(added));
+    if (added.actorType === "users" && added.userUuid && added.userUuid !== caller.userUuid) addedUsers.push({ userUuid: added.userUuid, actorId: added.actorId });
   }
   const typeChanged = invited.length > 0 && meta.type === RoomType.Group && meta.origin === "talk";
   if (typeChanged) meta.type = RoomType.Public;
-  return ok({ meta: { ...meta }, type: meta.type, typeChanged, invited });
+  return ok({ meta: { ...meta }, type: meta.type, typeChanged, invited, addedUsers });
 }
 
 /** Adds members the Worker vouches for (room creation flows, re-adding one-to-one partners). */
@@ -84,7 +90,7 @@ export function removeOther(tx: Tx, caller: Caller, attendeeId: number): Outcome
   removeAttendee(tx, target);
   recordMembership(tx, callerActor(caller, granted.value.attendee), "removed", target);
   tx.change.settings = true;
-  return ok({ roomDeleted: false });
+  return ok({ roomDeleted: false, ...(target.userUuid ? { removedUser: target.userUuid } : {}) });
 }
 
 /**
@@ -108,7 +114,12 @@ export function leaveForGood(tx: Tx, caller: Caller): Outcome<Removal | "wipe"> 
   return ok({ roomDeleted: false });
 }
 
-const PROMOTIONS: Record<number, number> = { [ParticipantType.User]: ParticipantType.Moderator, [ParticipantType.Guest]: ParticipantType.GuestModerator };
+/** Self-joined users may be promoted too (the reference allows it; they become moderators, i.e. members). */
+const PROMOTIONS: Record<number, number> = {
+  [ParticipantType.User]: ParticipantType.Moderator,
+  [ParticipantType.UserSelfJoined]: ParticipantType.Moderator,
+  [ParticipantType.Guest]: ParticipantType.GuestModerator,
+};
 const DEMOTIONS: Record<number, number> = { [ParticipantType.Moderator]: ParticipantType.User, [ParticipantType.GuestModerator]: ParticipantType.Guest };
 
 /** Promotes a user (3 → 2) or guest (4 → 6), or demotes back; never the owner or oneself. */
@@ -117,6 +128,8 @@ export function changeRole(tx: Tx, caller: Caller, attendeeId: number, direction
   if (!granted.ok) return granted;
   const target = tx.store.attendeeById(attendeeId);
   if (!target) return fail(404, "participant");
+  // One-to-one rooms have two owners and no roles to change.
+  if (isOneToOne(tx.meta.type)) return fail(400, "room-type");
   if (target.id === granted.value.attendee?.id) return fail(403, "self");
   if (target.participantType === ParticipantType.Owner) return fail(403, "owner");
   const transitions = direction === "promote" ? PROMOTIONS : DEMOTIONS;

@@ -28,6 +28,8 @@ export interface SettingsPatch {
   /** Lobby (= waiting room) on or off, with the time it opens by itself (Unix seconds, 0 none). */
   lobby?: { state: number; timer?: number | null };
   readOnly?: number;
+  /** Who may find and join the room: 0 its participants, 1 registered users, 2 also guest accounts. */
+  listable?: number;
   public?: boolean;
   defaultPermissions?: number;
   sip?: { state: number; mayEnable: boolean; configured: boolean };
@@ -40,6 +42,7 @@ const NEEDS: Record<keyof SettingsPatch, Need> = {
   password: "configure",
   lobby: "moderator",
   readOnly: "configure",
+  listable: "configure",
   public: "configureLoggedIn",
   defaultPermissions: "configure",
   sip: "configureLoggedIn",
@@ -74,6 +77,7 @@ function refusal(tx: Tx, patch: SettingsPatch): Outcome<never> | null {
   if (patch.readOnly !== undefined && !isGroupOrPublic(meta.type)) return fail(400, "type");
   if (patch.password !== undefined && !guestsByInviteCode(meta)) return fail(403, "type");
   if (patch.defaultPermissions !== undefined && !isGroupOrPublic(meta.type)) return fail(400, "type");
+  if (patch.listable !== undefined && !isGroupOrPublic(meta.type)) return fail(400, "scope");
   if (patch.lobby !== undefined) {
     const timer = patch.lobby.timer ?? 0;
     if (!Number.isInteger(timer) || timer < 0 || timer > LOBBY_TIMER_MAX) return fail(400, "value");
@@ -123,6 +127,10 @@ function apply(tx: Tx, patch: SettingsPatch, actor: ChatActor): void {
     if (patch.readOnly !== meta.readOnly) recordSystem(tx, actor, patch.readOnly === 1 ? "read_only" : "read_only_off");
     meta.readOnly = patch.readOnly;
     if (patch.readOnly === 1) endCall(tx);
+  }
+  if (patch.listable !== undefined && patch.listable !== meta.listable) {
+    recordSystem(tx, actor, ["listable_none", "listable_users", "listable_all"][patch.listable] as string);
+    meta.listable = patch.listable;
   }
   if (patch.defaultPermissions !== undefined) {
     meta.defaultPermissions = modifyPermissions("set", 0, patch.defaultPermissions);

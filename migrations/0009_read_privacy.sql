@@ -1,0 +1,1 @@
+ALTER TABLE `users` ADD `read_privacy` integer DEFAULT 0 NOT NULL;

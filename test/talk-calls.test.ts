@@ -66,10 +66,11 @@ async function attendeeId(token: string, owner: User, actorType: string, actorId
   return found.attendeeId as number;
 }
 
+/** The user's call notifications (being added to a room brings an invitation notification too). */
 async function notificationsOf(user: User): Promise<any[]> {
   const res = await ocs("GET", NOTIFICATIONS, { auth: user });
   expect(res.status).toBe(200);
-  return res.data;
+  return res.data.filter((n: { object_type: string }) => n.object_type === "call");
 }
 
 async function joinCall(token: string, who: Who, body?: Record<string, unknown>) {

@@ -53,6 +53,8 @@ export interface CallerView {
   session: Session | null;
   /** The chat as the attendee sees it (null for non-members). */
   chat?: ChatFacts | null;
+  /** A join answered the invitation the user was notified of (its notification goes). */
+  invitationAnswered?: boolean;
 }
 
 /** Messages of the room chat for one reader, with the parents of replies among them. */

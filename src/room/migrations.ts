@@ -77,6 +77,8 @@ const MIGRATIONS: string[] = [
    ALTER TABLE attendees ADD COLUMN last_mention_direct INTEGER NOT NULL DEFAULT 0;`,
   // Read privacy (Talk's read_status_privacy): private readers do not count for the common read marker.
   `ALTER TABLE attendees ADD COLUMN read_privacy INTEGER NOT NULL DEFAULT 0;`,
+  // Users told they were added ("… invited you"): their first join answers it (the notification goes).
+  `ALTER TABLE attendees ADD COLUMN invitation_open INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export function migrate(sql: SqlStorage): number {

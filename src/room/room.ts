@@ -171,7 +171,8 @@ export class RoomObject extends DurableObject<Env> {
     const guestActorId = caller.kind === "user" && caller.userid ? "" : await sha1Hex(sessionId);
     const awaited = plan.needsPassword || guestActorId !== "";
     const joined = await this.apply((tx) => sessions.join(tx, caller, plan, { force: options.force, sessionId, guestActorId, awaited }));
-    return joined.ok ? ok(this.viewOf(stripUser(joined.value.attendee), joined.value.session)) : joined;
+    if (!joined.ok) return joined;
+    return ok({ ...this.viewOf(stripUser(joined.value.attendee), joined.value.session), invitationAnswered: joined.value.invitationAnswered });
   }
 
   /** Talk's session state: 1 active (the client is in front), 0 inactive (hidden or away). */

@@ -178,6 +178,16 @@ export class RoomStore {
     this.markUser(a.userUuid);
   }
 
+  /** Marks (or clears) that a user has an invitation notification about this room. */
+  setInvitationOpen(attendeeId: number, open: boolean): void {
+    this.sql.exec("UPDATE attendees SET invitation_open = ? WHERE id = ?", open ? 1 : 0, attendeeId);
+  }
+
+  /** Clears an open invitation; true when there was one. */
+  answerInvitation(attendeeId: number): boolean {
+    return this.sql.exec("UPDATE attendees SET invitation_open = 0 WHERE id = ? AND invitation_open = 1 RETURNING id", attendeeId).toArray().length > 0;
+  }
+
   setReadPrivacy(a: AttendeeRow, privacy: number): void {
     this.sql.exec("UPDATE attendees SET read_privacy = ? WHERE id = ?", privacy, a.id);
   }

@@ -29,7 +29,7 @@ export function registerTalkSessionRoutes(app: OpenAPIHono<AppEnv>) {
       // Joining answers the invitation to the conversation (its notification goes, as in the reference).
       const [data] = await Promise.all([
         presentView(c.env, view, room.serial, user?.userid),
-        user ? withdrawNotifications(database(c.env), "room", room.token, [user.id]) : Promise.resolve(),
+        user && view.invitationAnswered ? withdrawNotifications(database(c.env), "room", room.token, [user.id]) : Promise.resolve(),
       ]);
       return { data };
     },

@@ -69,15 +69,16 @@ describe("push relay", () => {
     expect((await ocs("POST", `${V4}/call/${token}`, { auth: caller, jar, body: { flags: 3, recordingConsent: true } })).status).toBe(200);
 
     // The relay runs after the answer (waitUntil): wait for the proxy to have it.
+    // Two pushes: the invitation to the conversation (normal priority), then the call.
     let pushes: { host: string; contentType: string; body: string }[] = [];
-    for (let i = 0; i < 50 && pushes.length === 0; i++) {
+    for (let i = 0; i < 50 && pushes.length < 2; i++) {
       pushes = (await (await fetch(`${PROXY}/__pushes`)).json()) as typeof pushes;
-      if (pushes.length === 0) await new Promise((r) => setTimeout(r, 100));
+      if (pushes.length < 2) await new Promise((r) => setTimeout(r, 100));
     }
-    expect(pushes).toHaveLength(1);
-    expect(pushes[0]?.host).toBe("push.example.test");
-    expect(pushes[0]?.contentType).toBe("application/x-www-form-urlencoded");
-    const entries = new URLSearchParams(pushes[0]?.body).getAll("notifications[]").map((e) => JSON.parse(e));
+    expect(pushes).toHaveLength(2);
+    expect(pushes[1]?.host).toBe("push.example.test");
+    expect(pushes[1]?.contentType).toBe("application/x-www-form-urlencoded");
+    const entries = new URLSearchParams(pushes[1]?.body).getAll("notifications[]").map((e) => JSON.parse(e));
     expect(entries).toHaveLength(1);
     const entry = entries[0];
     expect(entry).toMatchObject({ deviceIdentifier: registered.data.deviceIdentifier, pushTokenHash: "ef".repeat(64), priority: "high", type: "alert" });

@@ -55,7 +55,10 @@ export function addParticipants(
     const added = insertMember(tx, m, actor);
     tx.change.settings = true;
     if (added.actorType === "emails") invited.push(stripUser(added));
-    if (added.actorType === "users" && added.userUuid && added.userUuid !== caller.userUuid) addedUsers.push({ userUuid: added.userUuid, actorId: added.actorId });
+    if (added.actorType === "users" && added.userUuid && added.userUuid !== caller.userUuid) {
+      addedUsers.push({ userUuid: added.userUuid, actorId: added.actorId });
+      if (isGroupOrPublic(tx.meta.type)) tx.store.setInvitationOpen(added.id, true);
+    }
   }
   const typeChanged = invited.length > 0 && meta.type === RoomType.Group && meta.origin === "talk";
   if (typeChanged) meta.type = RoomType.Public;

@@ -38,7 +38,12 @@ export function planJoin(tx: Tx, caller: Caller): Outcome<JoinPlan> {
  * Starts the caller's session (after the password and the guest's actor id were worked out). A
  * session of the same cookie that is in the call answers 409 unless `force`.
  */
-export function join(tx: Tx, caller: Caller, plan: JoinPlan, o: { force: boolean; sessionId: string; guestActorId: string; awaited: boolean }): Outcome<{ attendee: AttendeeRow; session: Session }> {
+export function join(
+  tx: Tx,
+  caller: Caller,
+  plan: JoinPlan,
+  o: { force: boolean; sessionId: string; guestActorId: string; awaited: boolean },
+): Outcome<{ attendee: AttendeeRow; session: Session; invitationAnswered: boolean }> {
   // After an await the caller's session is read again: a concurrent request may have changed it.
   const previous = o.awaited ? callerSession(tx.store, caller) : plan.found;
   if (previous && !o.force && previous.inCall !== 0) {
@@ -50,7 +55,7 @@ export function join(tx: Tx, caller: Caller, plan: JoinPlan, o: { force: boolean
   const session: Session = { id: o.sessionId, attendeeId: attendee.id, cookie: cookieKey(caller), inCall: 0, lastPing: now, state: 1, createdAt: now };
   tx.store.insertSession(session);
   tx.change.sessions = true;
-  return ok({ attendee, session });
+  return ok({ attendee, session, invitationAnswered: tx.store.answerInvitation(attendee.id) });
 }
 
 function createCallerAttendee(tx: Tx, caller: Caller, guestActorId: string): AttendeeRow {

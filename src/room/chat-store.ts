@@ -32,6 +32,13 @@ function messageFromRow(r: Row): StoredMessage {
 
 export type NewMessage = Omit<StoredMessage, "id">;
 
+/**
+ * System messages that only tell clients to update an earlier message: they never become the
+ * conversation's last message (the reference skips them too).
+ */
+const NOT_LAST = new Set(["message_edited", "message_deleted"]);
+const NOT_LAST_SQL = "NOT (kind = 'system' AND message IN ('message_edited', 'message_deleted'))";
+
 /** Comments count as unread (see `commentCount`). */
 const UNREAD_KINDS = "kind = 'comment'";
 const countsUnread = (m: Pick<StoredMessage, "kind">) => m.kind === "comment";
@@ -61,7 +68,7 @@ export class ChatStore {
       .one();
     const stored = { ...m, id: row.id as number };
     if (m.scope === ROOM_SCOPE) {
-      this.last = stored;
+      if (!(m.kind === "system" && NOT_LAST.has(m.message))) this.last = stored;
       if (countsUnread(m) && this.comments !== undefined) this.comments += 1;
     }
     return stored;
@@ -117,10 +124,14 @@ export class ChatStore {
   }
 
   lastMessage(): StoredMessage | null {
-    if (this.last === undefined) this.last = this.history(ROOM_SCOPE, 0, 1)[0] ?? null;
+    if (this.last === undefined) {
+      const row = this.sql.exec(`SELECT * FROM messages WHERE scope = ? AND ${NOT_LAST_SQL} ORDER BY id DESC LIMIT 1`, ROOM_SCOPE).toArray()[0];
+      this.last = row ? messageFromRow(row) : null;
+    }
     return this.last;
   }
 
+  /** The conversation's last message id (Talk's lastMessageId: read markers point at it). */
   lastId(): number {
     return this.lastMessage()?.id ?? 0;
   }

@@ -173,10 +173,7 @@ async function sendMessage(w, user, identifier, status, body, text) {
   await w.as(user, () => w.request("POST", `/apps/spreed/api/v1/chat/${w.token(identifier)}`, body));
   w.assertStatus(status);
   const data = w.data();
-  if (data && typeof data === "object" && data.id !== undefined) {
-    w.textToMessageId.set(text, data.id);
-    w.messageIdToText.set(data.id, text);
-  }
+  if (data && typeof data === "object" && data.id !== undefined) w.remember(text, data.id);
   return data;
 }
 
@@ -188,10 +185,7 @@ function actorIdOf(w, message, field = "actorId", typeField = "actorType") {
 function compareMessages(w, table) {
   const actual = list(w.data());
   const messages = actual.filter((m) => m.systemMessage === "");
-  for (const m of messages) {
-    w.textToMessageId.set(m.message, m.id);
-    w.messageIdToText.set(m.id, m.message);
-  }
+  for (const m of messages) w.remember(m.message, m.id);
   if (!table) {
     assertEquals(0, messages.length, "expected no messages");
     return;
@@ -493,8 +487,7 @@ export const STEPS = [
     await w.as(user, () => w.request("PUT", `/apps/spreed/api/v1/chat/${w.token(identifier)}/${id}`, { message: text }));
     w.assertStatus(status);
     if (Number(status) === 200 || Number(status) === 202) {
-      w.textToMessageId.set(text, id);
-      w.messageIdToText.set(id, text);
+      w.remember(text, id);
     } else if (table) {
       assertEquals(rowsHash(table), w.data());
     }
@@ -544,10 +537,7 @@ export const STEPS = [
     w.assertStatus(status);
     if (Number(status) !== 200) return;
     const messages = list(w.data()).filter((m) => m.systemMessage !== "");
-    for (const m of messages) {
-      w.textToMessageId.set(m.systemMessage, m.id);
-      w.messageIdToText.set(m.id, m.systemMessage);
-    }
+    for (const m of messages) w.remember(m.systemMessage, m.id);
     if (!table) {
       assertEquals(0, messages.length, "expected no system messages");
       return;

@@ -78,6 +78,12 @@ export class World {
     return id;
   }
 
+  /** Remembers a message by its text (FeatureContext's textToMessageId / messageIdToText). */
+  remember(text, id) {
+    this.textToMessageId.set(text, id);
+    this.messageIdToText.set(id, text);
+  }
+
   jar(user) {
     if (!this.jars.has(user)) this.jars.set(user, new Map());
     return this.jars.get(user);

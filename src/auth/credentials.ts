@@ -60,6 +60,22 @@ export async function checkPassword(db: Db, cfg: Config, login: string, password
     verified.delete(cacheKey);
   }
 
+  // Requests with the same credential that arrive together (a client's parallel requests once the
+  // cached verification expired) share one verification: each would otherwise count as a sign-in
+  // attempt and the burst would throttle a correct password.
+  const pending = inFlight.get(cacheKey);
+  if (pending) return copyOf(await pending);
+  const run = verifyFully(db, cfg, limits, login, password, cacheKey).finally(() => inFlight.delete(cacheKey));
+  inFlight.set(cacheKey, run);
+  return copyOf(await run);
+}
+
+/** Verifications under way in this isolate, by credential (see checkPassword). */
+const inFlight = new Map<string, Promise<PasswordCheck>>();
+
+const copyOf = (check: PasswordCheck): PasswordCheck => (check.ok ? { ...check, user: { ...check.user } } : check);
+
+async function verifyFully(db: Db, cfg: Config, limits: ReturnType<typeof signInLimits>, login: string, password: string, cacheKey: string): Promise<PasswordCheck> {
   const wait = await beginSignIn(db, cfg, limits);
   if (wait > 0) {
     if (throttledHere.size >= 10_000) throttledHere.clear();

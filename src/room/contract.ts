@@ -120,3 +120,15 @@ export interface MentionCandidates {
   /** Everyone "@all" reaches (for its `details`). */
   participants: number;
 }
+
+/** A read of the room chat (Talk's receive parameters, checked by the dialect layer). */
+export interface ChatQuery {
+  lookIntoFuture: boolean;
+  limit: number;
+  lastKnown: number;
+  includeLastKnown: boolean;
+  /** Seconds to wait for new messages (look into the future only). */
+  timeout: number;
+  setReadMarker: boolean;
+  lastCommonReadId: number;
+}

@@ -13,12 +13,12 @@ import { events } from "../db/schema";
 import { ALNUM, randomString, sha1Hex, verifyPassword } from "../lib/crypto";
 import { Commit, ORPHAN_GRACE_SECONDS, SESSION_KILL_SECONDS } from "./commit";
 import { ChatFeed } from "./chat-feed";
-import { ROOM_SCOPE } from "./chat-store";
-import { type Caller, type CallerView, type ChatPage, type MentionCandidates, type CallPeer, type CallStart, fail, ok, type Outcome, type ParticipantList, type Removal, type RoomGrant } from "./contract";
+import { type Caller, type CallerView, type ChatPage, type ChatQuery, type MentionCandidates, type CallPeer, type CallStart, fail, ok, type Outcome, type ParticipantList, type Removal, type RoomGrant } from "./contract";
 import { IndexSync } from "./index-sync";
 import { access, callerAttendee, callerSession, participantAccess, stripUser, type Tx } from "./ops/actor";
 import * as calls from "./ops/calls";
 import * as chat from "./ops/chat";
+import * as chatRead from "./ops/chat-read";
 import { unreadCount } from "./unread";
 import { actorOf, recordSystem, SYSTEM_ACTOR } from "./ops/chat";
 import * as membership from "./ops/membership";
@@ -28,20 +28,9 @@ import { openLobbyByTimer, type SettingsPatch, setPreference, updateSettings } f
 import type { PermissionMethod } from "./permissions";
 import { type Presence, RoomChange } from "./presence";
 import { inLobby, isOneToOne, isOwner, meets, selfJoinAllowed } from "./rules";
-import { type AttendeeRow, nowSeconds, RoomStore } from "./store";
+import { nowSeconds, RoomStore } from "./store";
 import { type Attendee, type ChatFacts, type NewMember, ParticipantType, type RoomInit, type RoomMeta, type RoomSnapshot, type StoredMessage } from "./types";
 
-/** A read of the room chat (Talk's receive parameters, checked by the dialect layer). */
-export interface ChatQuery {
-  lookIntoFuture: boolean;
-  limit: number;
-  lastKnown: number;
-  includeLastKnown: boolean;
-  /** Seconds to wait for new messages (look into the future only). */
-  timeout: number;
-  setReadMarker: boolean;
-  lastCommonReadId: number;
-}
 
 export class RoomObject extends DurableObject<Env> {
   protected store!: RoomStore;
@@ -305,57 +294,33 @@ export class RoomObject extends DurableObject<Env> {
    * Polling with `setReadMarker` first moves the reader's marker to `lastKnown`.
    */
   async receiveMessages(caller: Caller, q: ChatQuery): Promise<Outcome<ChatPage>> {
-    const reader = await this.chatReader(caller);
-    if (!reader.ok) return reader;
-    let attendee = reader.value;
+    const first = chatRead.reader(this.readTx(), caller);
+    if (!first.ok) return first;
+    let attendee = first.value;
     if (q.lookIntoFuture && q.setReadMarker && q.lastKnown > attendee.lastReadMessage) {
       const moved = await this.apply((tx) => chat.setReadMarker(tx, caller, q.lastKnown));
       if (moved.ok) attendee = moved.value.attendee;
     }
     const deadline = Date.now() + q.timeout * 1000;
     for (;;) {
-      const messages = q.lookIntoFuture
-        ? this.store.chat.future(ROOM_SCOPE, q.lastKnown, q.limit, q.includeLastKnown)
-        : this.store.chat.history(ROOM_SCOPE, q.lastKnown, q.limit, q.includeLastKnown);
-      const lastCommonRead = this.store.lastCommonRead();
-      const settled = messages.length > 0 || !q.lookIntoFuture || (q.lastCommonReadId > 0 && q.lastCommonReadId !== lastCommonRead);
+      const page = chatRead.readPage(this.store, q, attendee);
       const left = deadline - Date.now();
-      if (settled || left <= 0 || !this.store.meta) {
-        const wanted = [...new Set(messages.map((m) => m.parentId).filter((id) => id > 0))];
-        const parents = [...this.store.chat.byIds(wanted).values()];
-        const self = this.store.attendeeById(attendee.id) ?? attendee;
-        return ok({ messages, parents, reader: stripUser(self), lastCommonRead, meta: { ...(this.store.meta ?? ({} as RoomMeta)) } });
-      }
+      if (page.settled || left <= 0) return ok(page.page);
       await this.chatFeed.wait(left);
       // Removed meanwhile (or the room went away): nothing more to read.
-      const still = await this.chatReader(caller);
+      const still = chatRead.reader(this.readTx(), caller);
       if (!still.ok) return still;
     }
   }
 
   /** Members who could be mentioned, matching `search` (id or name, case-insensitive). */
   async mentionCandidates(caller: Caller, search: string, limit: number): Promise<Outcome<MentionCandidates>> {
-    const writer = await this.chatReader(caller);
-    if (!writer.ok) return writer;
-    const meta = this.store.meta as RoomMeta;
-    if (meta.readOnly === 1) return fail(403, "read-only");
-    const needle = search.toLowerCase();
-    // Unnamed guests are "Guest", as the reference labels (and finds) them.
-    const label = (a: AttendeeRow) => (a.displayName === "" && a.actorType !== "users" ? "Guest" : a.displayName);
-    const everyone = this.store.attendees("actor_type IN ('users', 'guests', 'emails', 'groups')");
-    const found = everyone.filter((a) => a.actorId.toLowerCase().includes(needle) || label(a).toLowerCase().includes(needle)).slice(0, limit + 1);
-    const participants = everyone.filter((a) => a.actorType !== "groups").length;
-    return ok({ candidates: found.map(stripUser), self: stripUser(writer.value), roomName: meta.name, oneToOne: isOneToOne(meta.type), participants });
+    return chatRead.mentionCandidates(this.readTx(), caller, search, limit);
   }
 
-  /** A participant allowed to read the chat: not held back by the lobby. */
-  private async chatReader(caller: Caller): Promise<Outcome<AttendeeRow>> {
-    const meta = this.store.meta;
-    if (!meta) return fail(404, "room");
-    const granted = participantAccess({ store: this.store, meta, change: new RoomChange() }, caller, "participant");
-    if (!granted.ok) return granted;
-    if (inLobby(meta, granted.value.attendee)) return fail(412, "lobby");
-    return ok(granted.value.attendee);
+  /** A working set for reads (nothing is committed from it). */
+  private readTx(): Tx {
+    return { store: this.store, meta: this.store.meta as RoomMeta, change: new RoomChange() };
   }
 
   // -------------------------------------------------------------------------------------------

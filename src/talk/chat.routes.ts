@@ -192,7 +192,7 @@ export function registerTalkChatRoutes(app: OpenAPIHono<AppEnv>) {
       summary: "Mention suggestions",
       tags: TAGS,
       auth: "public",
-      params: z.object({ search: z.string(), limit: ocsInt().optional(), includeStatus: ocsBool().optional() }),
+      params: z.object({ search: z.string().max(1000), limit: ocsInt().optional(), includeStatus: ocsBool().optional() }),
     },
     async (c, p, path) => {
       const r = await talkRoom(c, path.token);

@@ -8,6 +8,7 @@
  * (coalesced), the lobby timer, and pending D1 index writes (retried until they succeed). Presences
  * add their own (OpenTalk's socket heartbeat).
  */
+import { ROOM_SCOPE } from "./chat-store";
 import { INDEX_RETRY_MS, type IndexSync } from "./index-sync";
 import type { Presence, RoomChange } from "./presence";
 import type { RoomStore } from "./store";
@@ -44,7 +45,9 @@ export class Commit {
 
   /** Persists and announces one operation's change, then writes the D1 index through. */
   async finish(change: RoomChange): Promise<void> {
-    if ((change.settings || change.chat || change.messages.length > 0 || change.historyCleared) && this.store.meta) this.store.saveMeta();
+    // The D1 summary follows the room chat (its last message and counts), not OpenTalk's private chats.
+    const roomChat = change.chat || change.historyCleared !== null || change.messages.some((m) => m.scope === ROOM_SCOPE);
+    if ((change.settings || roomChat) && this.store.meta) this.store.saveMeta();
     // Pending index writes and the alarm that retries them are one atomic write with the change.
     const armed = this.arm();
     for (const presence of this.presences()) presence.changed(change, this.store.meta);

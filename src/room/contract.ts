@@ -132,3 +132,10 @@ export interface ChatQuery {
   setReadMarker: boolean;
   lastCommonReadId: number;
 }
+
+/** Room facts a chat answer carries (for the response header and notifications). */
+export interface ChatRoomFacts {
+  lastCommonRead: number;
+  roomName: string;
+  oneToOne: boolean;
+}

@@ -13,7 +13,7 @@ import { events } from "../db/schema";
 import { ALNUM, randomString, sha1Hex, verifyPassword } from "../lib/crypto";
 import { Commit, ORPHAN_GRACE_SECONDS, SESSION_KILL_SECONDS } from "./commit";
 import { ChatFeed } from "./chat-feed";
-import { type Caller, type CallerView, type ChatPage, type ChatQuery, type MentionCandidates, type CallPeer, type CallStart, fail, ok, type Outcome, type ParticipantList, type Removal, type RoomGrant } from "./contract";
+import { type Caller, type CallerView, type ChatPage, type ChatQuery, type ChatRoomFacts, type MentionCandidates, type CallPeer, type CallStart, fail, ok, type Outcome, type ParticipantList, type Removal, type RoomGrant } from "./contract";
 import { IndexSync } from "./index-sync";
 import { access, callerAttendee, callerSession, participantAccess, stripUser, type Tx } from "./ops/actor";
 import * as calls from "./ops/calls";
@@ -252,21 +252,19 @@ export class RoomObject extends DurableObject<Env> {
   // Chat
 
   /** Sends a message to the room chat (or an OpenTalk group/private chat). */
-  async sendMessage(caller: Caller, input: chat.SendInput): Promise<Outcome<chat.Sent & { lastCommonRead: number; roomName: string; oneToOne: boolean }>> {
+  async sendMessage(caller: Caller, input: chat.SendInput): Promise<Outcome<chat.Sent & ChatRoomFacts>> {
     const sent = await this.apply((tx) => chat.sendMessage(tx, caller, input));
-    if (!sent.ok) return sent;
-    const meta = this.store.meta;
-    return ok({ ...sent.value, lastCommonRead: this.store.lastCommonRead(), roomName: meta?.name ?? "", oneToOne: meta ? isOneToOne(meta.type) : false });
+    return sent.ok ? ok({ ...sent.value, ...this.chatRoomFacts() }) : sent;
   }
 
-  async editMessage(caller: Caller, messageId: number, text: string, defaultGroupNotification = 2): Promise<Outcome<chat.Rewritten & { lastCommonRead: number }>> {
+  async editMessage(caller: Caller, messageId: number, text: string, defaultGroupNotification = 2): Promise<Outcome<chat.Rewritten & ChatRoomFacts>> {
     const done = await this.apply((tx) => chat.editMessage(tx, caller, messageId, text, defaultGroupNotification));
-    return done.ok ? ok({ ...done.value, lastCommonRead: this.store.lastCommonRead() }) : done;
+    return done.ok ? ok({ ...done.value, ...this.chatRoomFacts() }) : done;
   }
 
-  async deleteMessage(caller: Caller, messageId: number): Promise<Outcome<chat.Rewritten & { lastCommonRead: number }>> {
+  async deleteMessage(caller: Caller, messageId: number): Promise<Outcome<chat.Rewritten & ChatRoomFacts>> {
     const done = await this.apply((tx) => chat.deleteMessage(tx, caller, messageId));
-    return done.ok ? ok({ ...done.value, lastCommonRead: this.store.lastCommonRead() }) : done;
+    return done.ok ? ok({ ...done.value, ...this.chatRoomFacts() }) : done;
   }
 
   async clearHistory(caller: Caller, source: string | null = null): Promise<Outcome<StoredMessage>> {
@@ -316,6 +314,12 @@ export class RoomObject extends DurableObject<Env> {
   /** Members who could be mentioned, matching `search` (id or name, case-insensitive). */
   async mentionCandidates(caller: Caller, search: string, limit: number): Promise<Outcome<MentionCandidates>> {
     return chatRead.mentionCandidates(this.readTx(), caller, search, limit);
+  }
+
+  /** What a chat answer tells its dialect besides the message: the common read marker, the room's name and kind. */
+  private chatRoomFacts(): ChatRoomFacts {
+    const meta = this.store.meta;
+    return { lastCommonRead: this.store.lastCommonRead(), roomName: meta?.name ?? "", oneToOne: meta ? isOneToOne(meta.type) : false };
   }
 
   /** A working set for reads (nothing is committed from it). */

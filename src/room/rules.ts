@@ -22,6 +22,16 @@ import { type Attendee, ParticipantType, type RoomMeta, RoomType } from "./types
  */
 export type Need = "participant" | "moderator" | "loggedInModerator" | "configure" | "configureLoggedIn";
 
+/** The two user ids a one-to-one room is named after (its name is their JSON list). */
+export function oneToOneUsers(name: string): string[] {
+  try {
+    const parsed = JSON.parse(name) as unknown;
+    return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
 export const isOneToOne = (type: number) => type === RoomType.OneToOne || type === RoomType.FormerOneToOne;
 export const isGroupOrPublic = (type: number) => type === RoomType.Group || type === RoomType.Public;
 

@@ -13,7 +13,7 @@ import { config } from "../lib/config";
 import { type AppContext, currentUser, type AppEnv } from "../lib/context";
 import { ocsFail } from "../lib/errors";
 import { ocsBool, ocsInt, ocsRoute } from "../lib/route";
-import type { Caller, CallerView, ChatPage, MentionCandidates, Outcome } from "../room/contract";
+import type { CallerView, ChatPage, ChatRoomFacts, MentionCandidates, Outcome } from "../room/contract";
 import { ParticipantType, type StoredMessage } from "../room/types";
 import type { ChatNotice, Rewritten, Sent } from "../room/ops/chat";
 import { type Reader, type TalkChatMessage, talkMessage, talkMessages } from "./chat-format";
@@ -106,7 +106,7 @@ export function registerTalkChatRoutes(app: OpenAPIHono<AppEnv>) {
       silent: p.silent ?? false,
       defaultGroupNotification: config(c.env).defaultGroupNotification,
     };
-    type SendOutcome = Outcome<Sent & { lastCommonRead: number; roomName: string; oneToOne: boolean }>;
+    type SendOutcome = Outcome<Sent & ChatRoomFacts>;
     let outcome = (await r.stub.sendMessage(r.caller, input)) as SendOutcome;
     // A one-to-one partner who left the conversation is added back, then the message goes out.
     const refill = !outcome.ok && outcome.reason === "conflict" ? (outcome.data as { refill?: string[] } | undefined)?.refill : undefined;
@@ -152,7 +152,7 @@ export function registerTalkChatRoutes(app: OpenAPIHono<AppEnv>) {
     return { data: await presentView(c.env, view, r.serial, currentUser(c)?.userid), headers: commonReadHeader(view.attendee, view.chat?.lastCommonReadMessage ?? 0) };
   });
 
-  const rewritten = (done: Rewritten & { lastCommonRead: number }, token: string, reader: Reader) => ({
+  const rewritten = (done: Rewritten & ChatRoomFacts, token: string, reader: Reader) => ({
     data: withParent(done.system, done.message, token, reader),
     headers: commonReadHeader(done.self, done.lastCommonRead),
   });
@@ -163,9 +163,9 @@ export function registerTalkChatRoutes(app: OpenAPIHono<AppEnv>) {
     async (c, p, path) => {
       const id = messageIdOf(path.messageId);
       const r = await talkRoom(c, path.token);
-      const done = unwrap((await r.stub.editMessage(r.caller, id, p.message, config(c.env).defaultGroupNotification)) as Outcome<Rewritten & { lastCommonRead: number }>);
+      const done = unwrap((await r.stub.editMessage(r.caller, id, p.message, config(c.env).defaultGroupNotification)) as Outcome<Rewritten & ChatRoomFacts>);
       if (done.noticesRemoved.length > 0) await withdrawNotifications(database(c.env), "chat", `${r.token}/${id}`, done.noticesRemoved);
-      await notifyChat(c, r.token, done.message, done.noticesAdded, await roomFacts(r.stub, r.caller));
+      await notifyChat(c, r.token, done.message, done.noticesAdded, done);
       return rewritten(done, r.token, { actorType: done.system.actor.type, actorId: done.system.actor.id });
     },
   );
@@ -173,7 +173,7 @@ export function registerTalkChatRoutes(app: OpenAPIHono<AppEnv>) {
   ocsRoute(app, { method: "delete", path: `${chat}/{messageId}`, summary: "Delete a chat message", tags: TAGS, auth: "public" }, async (c, _p, path) => {
     const id = messageIdOf(path.messageId);
     const r = await talkRoom(c, path.token);
-    const done = unwrap((await r.stub.deleteMessage(r.caller, id)) as Outcome<Rewritten & { lastCommonRead: number }>);
+    const done = unwrap((await r.stub.deleteMessage(r.caller, id)) as Outcome<Rewritten & ChatRoomFacts>);
     await withdrawObjectNotifications(database(c.env), "chat", `${r.token}/${id}`);
     return rewritten(done, r.token, { actorType: done.system.actor.type, actorId: done.system.actor.id });
   });
@@ -246,11 +246,6 @@ async function notifyChat(c: AppContext, token: string, message: StoredMessage, 
       parameters: { roomName: room.roomName, oneToOne: room.oneToOne ? "1" : "0", actorName: message.actor.name, message: plain, ...(n.group ? { group: n.group } : {}) },
     })),
   );
-}
-
-async function roomFacts(stub: { view(caller: Caller): Promise<CallerView | null> }, caller: Caller): Promise<{ roomName: string; oneToOne: boolean }> {
-  const view = (await stub.view(caller)) as CallerView | null;
-  return { roomName: view?.meta.name ?? "", oneToOne: view?.meta.type === 1 || view?.meta.type === 5 };
 }
 
 function messageIdOf(raw: string | undefined): number {

@@ -4,18 +4,12 @@ import { database } from "../db/client";
 import { users, type RoomMemberRow, type RoomRow } from "../db/schema";
 import { config } from "../lib/config";
 import type { CallerView } from "../room/contract";
+import { oneToOneUsers } from "../room/rules";
+
+export { oneToOneUsers };
 import { unreadCount } from "../room/unread";
 import { type ChatFacts, RoomType, type RoomMeta, type StoredMessage } from "../room/types";
 import { conversation, type MemberFacts, type RoomFacts } from "./conversation";
-
-export function oneToOneUsers(name: string): string[] {
-  try {
-    const parsed = JSON.parse(name) as unknown;
-    return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === "string") : [];
-  } catch {
-    return [];
-  }
-}
 
 function isOneToOne(type: number) {
   return type === RoomType.OneToOne || type === RoomType.FormerOneToOne;

@@ -10,7 +10,7 @@
 import { ROOM_SCOPE } from "../chat-store";
 import { type Caller, fail, ok, type Outcome } from "../contract";
 import { isModeratorType, Permission } from "../permissions";
-import { inLobby, isOneToOne, meets, permissionsOf } from "../rules";
+import { inLobby, isOneToOne, meets, oneToOneUsers, permissionsOf } from "../rules";
 import { type AttendeeRow, nowSeconds } from "../store";
 import { type ChatActor, type Mention, RoomType, type StoredMessage } from "../types";
 import { UNREAD_FIRST_MESSAGE } from "../unread";
@@ -195,15 +195,6 @@ export function sendMessage(tx: Tx, caller: Caller, input: SendInput): Outcome<S
   markMentioned(tx, mentions, self, message.id);
   const heard = input.silent ? null : notices(tx, { mentions, self, parent, plain: true, defaultGroup: input.defaultGroupNotification ?? 2 });
   return ok({ message, parent, notices: heard?.notices ?? [], mentionedGroups: heard?.groups ?? [], groupCandidates: heard?.candidates ?? [], self });
-}
-
-function oneToOneUsers(name: string): string[] {
-  try {
-    const parsed = JSON.parse(name) as unknown;
-    return Array.isArray(parsed) ? parsed.filter((u): u is string => typeof u === "string") : [];
-  } catch {
-    return [];
-  }
 }
 
 function replyable(m: StoredMessage): boolean {

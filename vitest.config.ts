@@ -23,6 +23,9 @@ function bindings(migrations: unknown, extra: Record<string, string>) {
     EDGETALK_SHARED_FOLDER_URL: "",
     EDGETALK_SHARED_FOLDER_USER: "",
     EDGETALK_SHARED_FOLDER_PASSWORD: "",
+    EDGETALK_LIVEKIT_URL: "",
+    EDGETALK_LIVEKIT_API_KEY: "",
+    EDGETALK_LIVEKIT_API_SECRET: "",
     ...extra,
   };
 }
@@ -60,6 +63,11 @@ export default defineConfig(async () => {
             EDGETALK_SHARED_FOLDER_USER: "opentalk-bot",
             EDGETALK_SHARED_FOLDER_PASSWORD: "nextcloud-app-password",
             EDGETALK_PUSH_PROXIES: "https://push.example.test",
+            // The LiveKit stand-in (test/fixtures/fake-livekit.mjs) and its key pair.
+            EDGETALK_LIVEKIT_URL: "https://livekit.example.test",
+            EDGETALK_LIVEKIT_PUBLIC_URL: "wss://livekit.example.test",
+            EDGETALK_LIVEKIT_API_KEY: "livekit-test-key",
+            EDGETALK_LIVEKIT_API_SECRET: "livekit-test-secret-0123456789abcdef",
             // A confidential client next to a public one (test/configured/oidc-clients.test.ts).
             EDGETALK_OIDC_CLIENTS: JSON.stringify([
               { client_id: "Frontend", redirect_uris: ["http://localhost:3000/auth/callback"], post_logout_redirect_uris: ["http://localhost:3000/"] },
@@ -68,10 +76,11 @@ export default defineConfig(async () => {
           },
           [CONFIGURED],
           [],
-          // Every outbound fetch of this Worker goes to a stand-in Nextcloud (WebDAV + share API).
+          // Every outbound fetch of this Worker goes to stand-ins: LiveKit's server API on its host,
+          // Nextcloud (WebDAV + share API, push proxy) on any other (test/fixtures/outbound.mjs).
           {
-            outboundService: "fake-nextcloud",
-            workers: [{ name: "fake-nextcloud", modules: true, scriptPath: "./test/fixtures/fake-nextcloud.mjs", compatibilityDate: "2026-04-20" }],
+            outboundService: "stand-ins",
+            workers: [{ name: "stand-ins", modules: true, scriptPath: "./test/fixtures/outbound.mjs", compatibilityDate: "2026-04-20" }],
           },
         ),
       ],

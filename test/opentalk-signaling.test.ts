@@ -6,6 +6,7 @@ import { roomStub } from "../src/room/directory";
 import { evictDurableObject } from "./helpers/evict";
 import { createEvent, createInvite, createRoom, expectError, expectValidation, type Signed, signIn, signInAdmin, timedEvent, v1 } from "./helpers/opentalk";
 import { ocs } from "./helpers/http";
+import { JoinSuccess } from "./helpers/opentalk-frames";
 import { PROTOCOL, SignalingClient, upgradeRequest } from "./helpers/signaling";
 
 const ALNUM64 = /^[A-Za-z0-9]{64}$/;
@@ -185,6 +186,70 @@ describe("moderator tools", () => {
       expect(sessions.map((x) => x.id)).toEqual([ownerId]);
     } finally {
       o.close();
+    }
+  });
+});
+
+describe("media without a LiveKit server", () => {
+  it("join_success (upstream shape) without livekit, then livekit_unavailable for the join and every command; the meeting works", async () => {
+    const { o, b, g, bobId } = await meetingOfThree("nolk", "Nora");
+    try {
+      // Each join_success was followed by the news that there is no media.
+      for (const c of [o, b, g]) expect((await c.next("livekit", "error")).payload).toEqual({ message: "error", error: "livekit_unavailable" });
+      for (const c of [o, b]) {
+        c.send("livekit", { action: "create_new_access_token" });
+        expect((await c.next("livekit", "error")).payload.error).toBe("livekit_unavailable");
+      }
+      o.send("livekit", { action: "force_mute", participants: [bobId] });
+      expect((await o.next("livekit", "error")).payload.error).toBe("livekit_unavailable");
+      g.send("livekit", { action: "request_popout_stream_access_token" });
+      expect((await g.next("livekit", "error")).payload.error).toBe("livekit_unavailable");
+      g.send("livekit", { action: "mute_everyone" });
+      expect((await g.next("control", "error")).payload.error).toBe("invalid_json");
+      // Chat and moderation go on.
+      b.send("chat", { action: "send_message", scope: "global", content: "no media today" });
+      expect((await g.next("chat", "message_sent")).payload).toMatchObject({ source: bobId, content: "no media today" });
+      b.send("control", { action: "raise_hand" });
+      await o.next("control", "update", (f) => f.payload.id === bobId && f.payload.control.hand_is_up === true);
+      o.send("moderation", { action: "reset_raised_hands" });
+      await b.next("moderation", "raised_hand_reset_by_moderator");
+    } finally {
+      for (const c of [o, b, g]) c.close();
+    }
+  });
+
+  it("validates join_success against the upstream shape; a tariff without the livekit module has no livekit namespace", async () => {
+    const admin = await signInAdmin();
+    const owner = await signIn("nolkmod", { displayName: "Mo Dule" });
+    const tariff = await v1("POST", "/v1/admin/tariffs", { token: admin.token, json: { name: `no-media-${owner.id}`, disabled_modules: ["livekit"] } });
+    expect(tariff.status).toBe(201);
+    const room = await createRoom(owner);
+    const plain = await SignalingClient.connect((await start(owner, room.id)).body.ticket);
+    try {
+      plain.send("control", { action: "join", display_name: "Mo" });
+      const parsed = JoinSuccess.safeParse((await plain.next("control", "join_success")).payload);
+      expect(parsed.error).toBeUndefined();
+      expect(parsed.data?.livekit).toBeUndefined();
+      expect(parsed.data?.tariff.modules).toHaveProperty("livekit");
+      await plain.next("livekit", "error");
+    } finally {
+      plain.close();
+    }
+    expect((await v1("PUT", `/v1/admin/users/${owner.id}/tariff`, { token: admin.token, json: { tariff_id: tariff.body.id, tariff_status: "paid" } })).status).toBe(200);
+    const limited = await SignalingClient.connect((await start(owner, room.id)).body.ticket);
+    try {
+      limited.send("control", { action: "join", display_name: "Mo" });
+      const joined = (await limited.next("control", "join_success")).payload;
+      expect(joined.tariff.modules).not.toHaveProperty("livekit");
+      expect(joined).not.toHaveProperty("livekit");
+      limited.send("livekit", { action: "create_new_access_token" });
+      expect((await limited.next("control", "error")).payload.error).toBe("invalid_namespace");
+      limited.send("echo", { after: true });
+      // No livekit/error came before the echo: the module is simply not there.
+      expect((await limited.nextIn("echo")).payload).toEqual({ after: true });
+      expect(limited.pending().filter((f) => f.namespace === "livekit")).toEqual([]);
+    } finally {
+      limited.close();
     }
   });
 });

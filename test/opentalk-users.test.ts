@@ -321,7 +321,7 @@ describe("GET /v1/users/find", () => {
 });
 
 describe("tariffs", () => {
-  const DEFAULT_MODULES = { core: { features: ["call_in", "guests_allowed"] }, echo: { features: [] }, moderation: { features: [] } };
+  const DEFAULT_MODULES = { core: { features: ["call_in", "guests_allowed"] }, chat: { features: [] }, echo: { features: [] }, livekit: { features: [] }, moderation: { features: [] } };
 
   it("GET /v1/users/me/tariff returns the default tariff for users without one", async () => {
     const pat = await signIn("pat");
@@ -331,7 +331,7 @@ describe("tariffs", () => {
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       name: "OpenTalkDefaultTariff",
       quotas: {},
-      enabled_modules: ["core", "echo", "moderation"],
+      enabled_modules: ["chat", "core", "echo", "livekit", "moderation"],
       disabled_features: [],
       modules: DEFAULT_MODULES,
     });
@@ -355,9 +355,9 @@ describe("tariffs", () => {
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       name,
       quotas: { room_participant_limit: 50, room_time_limit_secs: 3600 },
-      enabled_modules: ["core", "echo"],
+      enabled_modules: ["chat", "core", "echo", "livekit"],
       disabled_features: ["call_in", "core::call_in"],
-      modules: { core: { features: ["guests_allowed"] }, echo: { features: [] } },
+      modules: { core: { features: ["guests_allowed"] }, chat: { features: [] }, echo: { features: [] }, livekit: { features: [] } },
     });
     expect((await v1("GET", "/v1/admin/tariffs", { token })).body).toContainEqual(created.body);
 

@@ -18,14 +18,17 @@ const SEPARATOR = "::";
 
 /**
  * The signaling modules this server provides, each with its features: exactly what it serves
- * (no breakout rooms, so no `breakout` module). A tariff can only switch these off; `modules` in
+ * (no breakout rooms, so no `breakout` module; `livekit` answers `livekit_unavailable` when no
+ * LiveKit server is configured, as the reference's module does when it cannot reach one). A tariff can only switch these off; `modules` in
  * the resource lists what remains.
  */
 export const PROVIDED_MODULES: Readonly<Record<string, readonly string[]>> = {
   // Names as the reference controller lists its modules (`opentalk-controller modules list`).
   // guests_allowed: invite-code guests may enter (the web app offers guest links only with it).
   core: ["call_in", "guests_allowed"],
+  chat: [],
   echo: [],
+  livekit: [],
   moderation: [],
 };
 

@@ -28,6 +28,7 @@ export class Room extends RoomObject {
       store: this.store,
       apply: (op) => this.apply(op),
       armAlarm: () => this.commit.arm(),
+      livekit: config(this.env).livekit,
       roomPassword: async () => (this.store.meta?.passwordSealed ? unseal(config(this.env).secret, this.store.meta.passwordSealed) : null),
     });
     return this.openTalkModule;

@@ -36,6 +36,19 @@ export interface Config {
   defaultGroupNotification: number;
   /** Nextcloud (WebDAV + share API) for OpenTalk event shared folders; empty url = not configured. */
   sharedFolder: { url: string; user: string; password: string; directory: string };
+  /** The LiveKit server of OpenTalk meetings (media); null = not configured (`livekit_unavailable`). */
+  livekit: LiveKitSettings | null;
+}
+
+export interface LiveKitSettings {
+  /** Server API base (`http(s)://…`; a `ws(s)://` address is taken as its `http(s)` twin). */
+  url: string;
+  /** What clients connect to (`ws(s)://…`); defaults to the server address. */
+  publicUrl: string;
+  apiKey: string;
+  apiSecret: string;
+  /** Screen sharing needs a moderator's grant (the reference's `screen_share_requires_permission`). */
+  screenShareRequiresPermission: boolean;
 }
 
 export interface OidcClient {
@@ -126,6 +139,23 @@ export function parseConfig(vars: Vars): Config {
       password: vars.EDGETALK_SHARED_FOLDER_PASSWORD ?? "",
       directory: (vars.EDGETALK_SHARED_FOLDER_DIRECTORY || "opentalk").replace(/^\/+|\/+$/g, ""),
     },
+    livekit: parseLiveKit(vars),
+  };
+}
+
+/** LiveKit is configured when its address, API key and secret are all set. */
+function parseLiveKit(vars: Vars): LiveKitSettings | null {
+  const url = (vars.EDGETALK_LIVEKIT_URL ?? "").trim().replace(/\/+$/, "");
+  const apiKey = vars.EDGETALK_LIVEKIT_API_KEY ?? "";
+  const apiSecret = vars.EDGETALK_LIVEKIT_API_SECRET ?? "";
+  if (!url || !apiKey || !apiSecret) return null;
+  const publicUrl = (vars.EDGETALK_LIVEKIT_PUBLIC_URL ?? "").trim().replace(/\/+$/, "") || url.replace(/^http/, "ws");
+  return {
+    url: url.replace(/^ws/, "http"),
+    publicUrl,
+    apiKey,
+    apiSecret,
+    screenShareRequiresPermission: vars.EDGETALK_SCREEN_SHARE_REQUIRES_PERMISSION === "1",
   };
 }
 

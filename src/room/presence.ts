@@ -33,6 +33,8 @@ export class RoomChange {
   readonly banned: string[] = [];
   /** The room is gone. */
   deleted = false;
+  /** Its id, when it is gone (live protocols may hold resources named after it). */
+  deletedId: string | null = null;
   /** Chat messages written (any scope), oldest first. */
   readonly messages: StoredMessage[] = [];
   /** The chat's own state moved (a read marker, the meeting's chat switch): the summary follows. */

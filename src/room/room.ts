@@ -243,6 +243,7 @@ export class RoomObject extends DurableObject<Env> {
   }
 
   private wipe(tx: Tx): Outcome<null> {
+    tx.change.deletedId = this.store.meta?.id ?? null;
     this.store.wipe();
     tx.change.deleted = true;
     return ok(null);

@@ -4,6 +4,7 @@
  * signaling protocol (signaling-opentalk.ts) and its moderation commands (signaling-moderation.ts).
  */
 import type { TariffResource } from "../../db/tariffs";
+import type { LiveKitSettings } from "../../lib/config";
 import type { Outcome } from "../../room/contract";
 import type { Tx } from "../../room/ops/actor";
 import type { RoomStore } from "../../room/store";
@@ -26,6 +27,8 @@ export interface SignalingHost {
   armAlarm(): Promise<void>;
   /** The room password in clear (join_success `room_info.password`), or null when none is set. */
   roomPassword(): Promise<string | null>;
+  /** The LiveKit server of the meeting's media, or null when none is configured. */
+  readonly livekit: LiveKitSettings | null;
 }
 
 export interface SignalingStart {

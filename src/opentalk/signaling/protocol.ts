@@ -6,6 +6,7 @@ import { banUser } from "../../room/ops/calls";
 import { updateSettings } from "../../room/ops/settings";
 import { ChatCommand, MeetingChat } from "./chat";
 import { Coalescer } from "./coalescer";
+import { LiveKitCommand, MeetingLiveKit } from "./livekit";
 import { RoomEvents } from "./room-events";
 import { prepareParticipant, RESUMPTION_TTL_MS } from "./tickets";
 
@@ -46,13 +47,16 @@ export class OpenTalkSignaling implements Presence {
   private readonly moderationDeps: ModerationDeps;
   private readonly events: RoomEvents;
   private readonly chat: MeetingChat;
+  private readonly livekit: MeetingLiveKit;
 
   constructor(private readonly host: SignalingHost) {
     this.meeting = new Meeting(host.ctx);
     this.chat = new MeetingChat(host, this.meeting);
+    this.livekit = new MeetingLiveKit(this.meeting, host.livekit);
     this.events = new RoomEvents(host, this.meeting, this.coalescer, {
       disconnect: (id, closing) => this.disconnect(id, closing),
       announce: () => this.announce(true),
+      roleChanged: (id) => this.livekit.roleChanged(this.roomId, id),
     });
     this.moderationDeps = {
       meeting: this.meeting,
@@ -67,6 +71,11 @@ export class OpenTalkSignaling implements Presence {
 
   private get sql(): SqlStorage {
     return this.host.ctx.storage.sql;
+  }
+
+  /** The OpenTalk room id: the name of the meeting's LiveKit room. */
+  private get roomId(): string {
+    return this.host.store.meta?.id ?? "";
   }
 
   /** Checks a signaling start and reserves the participant (tickets.ts). */
@@ -124,6 +133,11 @@ export class OpenTalkSignaling implements Presence {
       ws.send(JSON.stringify({ namespace: "echo", timestamp: iso(), payload }));
       return;
     }
+    if (MODULE_NAMESPACES.has(namespace) && self.status === "joined" && !moduleEnabled(self, namespace)) {
+      // A module the room's tariff switches off is not there (the reference does not load it).
+      this.meeting.controlError(ws, "invalid_namespace");
+      return;
+    }
     if (namespace === "control") {
       const command = ControlCommand.safeParse(payload);
       if (!command.success) {
@@ -153,6 +167,13 @@ export class OpenTalkSignaling implements Presence {
         return;
       }
       await this.chat.command(ws, self, meetingCaller(self), command.data);
+    } else if (namespace === "livekit" && self.status === "joined") {
+      const command = LiveKitCommand.safeParse(payload);
+      if (!command.success) {
+        this.meeting.controlError(ws, "invalid_json");
+        return;
+      }
+      await this.livekit.command(ws, self, this.roomId, command.data);
     } else {
       // Before the join only control and echo exist; afterwards an unknown module is named.
       this.meeting.controlError(ws, self.status === "joined" ? "invalid_namespace" : "not_yet_joined");
@@ -258,6 +279,7 @@ export class OpenTalkSignaling implements Presence {
   changed(change: RoomChange): void {
     this.events.changed(change);
     this.chat.changed(change);
+    if (change.deletedId && this.host.ctx.getWebSockets().length > 0) void this.livekit.ended(change.deletedId);
   }
 
   removeParticipant(target: Participant, message: "kicked" | "banned" | "session_ended", issuedBy?: string): Promise<void> {
@@ -334,6 +356,7 @@ export class OpenTalkSignaling implements Presence {
         // The moderator who did it is told too (reference control docs).
         ws.send(frame("control", { message: grant ? "moderator_role_granted" : "moderator_role_revoked", target: target.id }));
         this.coalescer.note(target.id, true);
+        await this.livekit.roleChanged(this.roomId, target.id);
         return;
       }
     }
@@ -376,6 +399,7 @@ export class OpenTalkSignaling implements Presence {
   /** Into the meeting: join_success to the participant, `joined` (coalesced) to the others. */
   private async enter(ws: WebSocket, self: Participant, fromWaitingRoom: boolean): Promise<void> {
     const password = await this.host.roomPassword();
+    const livekit = moduleEnabled(self, "livekit") ? await this.livekit.state(this.roomId, self) : null;
     const now = iso();
     this.sql.exec(
       "UPDATE ot_participants SET status = 'joined', accepted = 1, joined_at = ?, left_at = NULL, hand_up = 0, hand_updated_at = ? WHERE id = ?",
@@ -399,6 +423,7 @@ export class OpenTalkSignaling implements Presence {
         participants: [...others.map((p) => ({ id: p.id, control: controlState(p) })), ...this.events.talkPeers()],
         is_room_owner: me.isOwner,
         chat: this.chat.state(me),
+        ...(livekit ? { livekit } : {}),
         ...(closesAt ? { closes_at: closesAt } : {}),
         event_info: me.context.eventInfo,
         room_info: { id: meta?.id ?? "", ...(password !== null ? { password } : {}), created_by: me.context.creator },
@@ -417,6 +442,7 @@ export class OpenTalkSignaling implements Presence {
         },
       }),
     );
+    if (!livekit && moduleEnabled(me, "livekit")) this.livekit.unavailable(me.id);
     this.coalescer.snapshot(me.id);
     if (fromWaitingRoom) this.meeting.toJoined({ message: "left_waiting_room", id: me.id }, me.id);
     this.coalescer.note(me.id, false);
@@ -443,6 +469,9 @@ export class OpenTalkSignaling implements Presence {
     // in storage and the next moderator to join receives it in join_success.
     const remaining = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM ot_participants WHERE connected = 1").one().n;
     if (remaining === 0) this.sql.exec("DELETE FROM ot_settings");
+    // Media ends with the membership, before anyone hears that the participant left.
+    if (p.status === "joined") await this.livekit.left(this.roomId, p.id);
+    if (remaining === 0) await this.livekit.ended(this.roomId);
     await this.host.apply((tx) => {
       leaveMeeting(tx, p.id);
       if (remaining === 0) tx.store.clearBans();
@@ -452,6 +481,7 @@ export class OpenTalkSignaling implements Presence {
 
   /** The participant is out of the meeting but still connected (sent to the waiting room). */
   private async leaveCall(participantId: string): Promise<void> {
+    await this.livekit.left(this.roomId, participantId);
     await this.host.apply((tx) => {
       leaveMeeting(tx, participantId);
       return ok(null);
@@ -497,6 +527,14 @@ export class OpenTalkSignaling implements Presence {
 
 }
 
+
+/** The namespaces of signaling modules a tariff can switch off. */
+const MODULE_NAMESPACES = new Set(["moderation", "chat", "livekit"]);
+
+/** Whether the room's tariff (the creator's, carried by the participant) leaves a module on. */
+function moduleEnabled(p: Participant, module: string): boolean {
+  return module in ((JSON.parse(p.tariff) as { modules?: Record<string, unknown> }).modules ?? {});
+}
 
 /** The participant as the room's rulebook sees them. */
 function participantCaller(p: Participant): Caller {

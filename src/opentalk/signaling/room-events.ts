@@ -15,7 +15,7 @@ export class RoomEvents {
     private readonly host: SignalingHost,
     private readonly meeting: Meeting,
     private readonly coalescer: Coalescer,
-    private readonly protocol: { disconnect(id: string, closing: WebSocket | null): Promise<void>; announce(): void },
+    private readonly protocol: { disconnect(id: string, closing: WebSocket | null): Promise<void>; announce(): void; roleChanged(id: string): Promise<void> },
   ) {}
 
   private get sql(): SqlStorage {
@@ -56,7 +56,10 @@ export class RoomEvents {
         const owner = attendee.participantType === 1;
         if (p.role === role && p.isOwner === owner) continue;
         this.sql.exec("UPDATE ot_participants SET role = ?, is_owner = ? WHERE id = ?", role, owner ? 1 : 0, p.id);
-        if (p.role !== role) this.meeting.send(p.id, "control", { message: "role_updated", new_role: role });
+        if (p.role !== role) {
+          this.meeting.send(p.id, "control", { message: "role_updated", new_role: role });
+          void this.protocol.roleChanged(p.id);
+        }
         if (p.status === "joined") this.coalescer.note(p.id, true);
       }
     }

@@ -7,6 +7,8 @@ declare global {
       EDGETALK_ADMIN_PASSWORD: string;
       EDGETALK_SECRET: string;
       EDGETALK_OIDC_PRIVATE_KEY: string;
+      /** Talk's OpenAPI document as JSON text, or "" where the reference material is not on the machine. */
+      SPREED_OPENAPI: string;
     }
   }
 }

@@ -769,3 +769,22 @@ describe("POST v1 guest/{token}/name", () => {
     expect(find(await list(token, { auth: alice }), "guests", guest.actorId).displayName).toBe("Kept");
   });
 });
+
+describe("large groups (D1 binds at most 100 parameters per statement)", () => {
+  it("creates a conversation for a group of 101, lists its participants and shows it in the last member's list", async () => {
+    const group = unique("big");
+    expect((await ocs("POST", "/ocs/v2.php/cloud/groups", { auth: ADMIN, body: { groupid: group } })).status).toBe(200);
+    const members: Credentials[] = [];
+    for (let i = 0; i < 101; i++) members.push(await createUser("bigmember", { groups: [group] }));
+    const owner = members[0] as Credentials;
+    const created = await ocs("POST", `${V4}/room`, { auth: owner, body: { roomType: 2, roomName: "Everyone", invite: group } });
+    expect(created.status).toBe(201);
+    const token = created.data.token as string;
+    const list = await ocs("GET", `${V4}/room/${token}/participants`, { auth: owner, query: { includeStatus: "true" } });
+    expect(list.status).toBe(200);
+    expect(list.data.filter((p: { actorType: string }) => p.actorType === "users")).toHaveLength(101);
+    // The last member's conversation list shows the room from the index.
+    const theirs = await ocs("GET", `${V4}/room`, { auth: members[100] as Credentials });
+    expect(theirs.data.map((r: { token: string }) => r.token)).toContain(token);
+  }, 60_000);
+});

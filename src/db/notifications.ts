@@ -1,5 +1,6 @@
 /** Notification rows (Nextcloud notifications API): add, list and dismiss per user. */
 import { and, desc, eq, inArray, like } from "drizzle-orm";
+import { inChunks } from "./chunks";
 import type { Db } from "./client";
 import { notifications } from "./schema";
 
@@ -45,9 +46,10 @@ export async function dismissAllNotifications(db: Db, userId: string): Promise<v
 /** Withdraws the notifications about one object (a room's call) from the given users. */
 export async function withdrawNotifications(db: Db, objectType: string, objectId: string, userIds: string[]): Promise<void> {
   if (userIds.length === 0) return;
-  await db
-    .delete(notifications)
-    .where(and(eq(notifications.objectType, objectType), eq(notifications.objectId, objectId), inArray(notifications.userId, userIds)));
+  await inChunks(userIds, async (chunk) => {
+    await db.delete(notifications).where(and(eq(notifications.objectType, objectType), eq(notifications.objectId, objectId), inArray(notifications.userId, chunk)));
+    return [];
+  });
 }
 
 /** Withdraws the notifications about one object from everyone (a deleted chat message). */

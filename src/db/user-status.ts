@@ -1,5 +1,6 @@
 /** User statuses (Nextcloud's user_status app) in D1. */
 import { eq, inArray } from "drizzle-orm";
+import { inChunks } from "./chunks";
 import type { Db } from "./client";
 import { userStatuses } from "./schema";
 
@@ -11,7 +12,7 @@ export async function findUserStatus(db: Db, userId: string): Promise<UserStatus
 
 export async function findUserStatuses(db: Db, userIds: string[]): Promise<UserStatusRow[]> {
   if (userIds.length === 0) return [];
-  return db.select().from(userStatuses).where(inArray(userStatuses.userId, userIds));
+  return inChunks(userIds, (chunk) => db.select().from(userStatuses).where(inArray(userStatuses.userId, chunk)));
 }
 
 export async function saveUserStatus(db: Db, row: UserStatusRow): Promise<UserStatusRow> {

@@ -1,6 +1,7 @@
 /** Users, groups and app passwords in D1. */
 import { and, count, desc, eq, inArray, like, or, sql } from "drizzle-orm";
 import { forgetVerifiedAppPassword, forgetVerifiedUser } from "../auth/verified";
+import { inChunks } from "./chunks";
 import type { Db } from "./client";
 import { appPasswords, groupMembers, groups, users, type UserRow } from "./schema";
 
@@ -45,12 +46,12 @@ export async function findUserById(db: Db, id: string): Promise<UserRow | undefi
 
 export async function findUsersByIds(db: Db, ids: string[]): Promise<UserRow[]> {
   if (ids.length === 0) return [];
-  return db.select().from(users).where(inArray(users.id, ids));
+  return inChunks(ids, (chunk) => db.select().from(users).where(inArray(users.id, chunk)));
 }
 
 export async function findUsersByLogins(db: Db, logins: string[]): Promise<UserRow[]> {
   if (logins.length === 0) return [];
-  return db.select().from(users).where(inArray(users.userid, logins));
+  return inChunks(logins, (chunk) => db.select().from(users).where(inArray(users.userid, chunk)));
 }
 
 export async function findUserByOidc(db: Db, issuer: string, sub: string): Promise<UserRow | undefined> {

@@ -3,6 +3,7 @@
  * and EventRoomInfo. What a caller sees of several events is loaded in a few queries (EventView).
  */
 import { and, asc, eq, inArray } from "drizzle-orm";
+import { inChunks } from "../db/chunks";
 import type { Db } from "../db/client";
 import {
   eventEmailInvites,
@@ -39,13 +40,6 @@ export interface EventView {
 
 const dt = (at: number, tz: string) => ({ datetime: rfc3339(at), timezone: tz });
 
-/** D1 binds at most 100 parameters per statement: IN (…) lists go in chunks. */
-const CHUNK = 90;
-async function inChunks<T>(ids: string[], query: (chunk: string[]) => Promise<T[]>): Promise<T[]> {
-  const out: T[] = [];
-  for (let i = 0; i < ids.length; i += CHUNK) out.push(...(await query(ids.slice(i, i + CHUNK))));
-  return out;
-}
 
 /** Loads what the caller sees of these events: profiles, favorites, invites, rooms, invitees. */
 export async function loadEventView(db: Db, env: Env, user: UserRow, rows: EventRow[], inviteesMax: number): Promise<EventView> {
@@ -122,7 +116,6 @@ export function registeredInvitee(view: EventView, userId: string, role: string,
   return { profile: { kind: "registered", ...profile(view, userId), role }, status };
 }
 
-export { inChunks };
 
 export async function emailInvitee(email: string) {
   return { profile: { kind: "email", email, avatar_url: await avatarUrl(email) }, status: "pending" };

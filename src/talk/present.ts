@@ -1,5 +1,6 @@
 /** Builds Talk conversation objects from room DO views and from the D1 room index. */
 import { inArray } from "drizzle-orm";
+import { inChunks } from "../db/chunks";
 import { database } from "../db/client";
 import { users, type RoomMemberRow, type RoomRow } from "../db/schema";
 import { config } from "../lib/config";
@@ -23,7 +24,8 @@ async function partners(env: Env, viewer: string | undefined, rooms: { type: num
   const ids = new Set<string>();
   for (const r of rooms) if (isOneToOne(r.type)) for (const u of oneToOneUsers(r.name)) if (u !== viewer) ids.add(u);
   if (ids.size === 0) return new Map<string, string>();
-  const rows = await database(env).select({ userid: users.userid, displayName: users.displayName }).from(users).where(inArray(users.userid, [...ids]));
+  const db = database(env);
+  const rows = await inChunks([...ids], (chunk) => db.select({ userid: users.userid, displayName: users.displayName }).from(users).where(inArray(users.userid, chunk)));
   return new Map(rows.map((r) => [r.userid, r.displayName]));
 }
 

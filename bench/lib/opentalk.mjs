@@ -18,6 +18,11 @@ export class OpenTalkUser {
   /** Creates a user through the Nextcloud provisioning API and signs them in (password grant). */
   static async create(ctx, userid, password) {
     await createUser(ctx.admin, userid, password);
+    return OpenTalkUser.signIn(ctx, userid, password);
+  }
+
+  /** Signs an existing user in (password grant of the built-in issuer). */
+  static async signIn(ctx, userid, password) {
     const res = await ctx.http.edgetalk.json("POST", "/oauth/token", {
       headers: { "content-type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({ grant_type: "password", username: userid, password }).toString(),
@@ -27,8 +32,8 @@ export class OpenTalkUser {
 
   async v1(method, path, json, expect = [200, 201]) {
     const res = await this.http.json(method, path, {
-      headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json" },
-      body: JSON.stringify(json ?? {}),
+      headers: { authorization: `Bearer ${this.token}`, ...(method === "GET" ? {} : { "content-type": "application/json" }) },
+      body: method === "GET" ? undefined : JSON.stringify(json ?? {}),
       expect,
     });
     return res.data;

@@ -28,6 +28,7 @@
  *
  * Adding a scenario = adding a module here. The selection can be narrowed with BENCH_ONLY=id,id.
  */
+import chatDelivery from "./chat-delivery.mjs";
 import conversationList from "./conversation-list.mjs";
 import idleMemory from "./idle-memory.mjs";
 import joinStorm from "./join-storm.mjs";
@@ -36,4 +37,4 @@ import { joinLeaveWithAppPasswords, participantsWithAppPasswords } from "./rest-
 import restJoinLeave from "./rest-join-leave.mjs";
 import signalingFanout from "./signaling-fanout.mjs";
 
-export const scenarios = [restJoinLeave, participantsList, joinLeaveWithAppPasswords, participantsWithAppPasswords, signalingFanout, joinStorm, conversationList, idleMemory];
+export const scenarios = [restJoinLeave, participantsList, joinLeaveWithAppPasswords, participantsWithAppPasswords, signalingFanout, joinStorm, conversationList, chatDelivery, idleMemory];

@@ -211,7 +211,8 @@ export class MeetingChat {
     for (const m of change.messages) {
       if (m.kind !== "comment") continue;
       if (m.scope === ROOM_SCOPE) {
-        for (const p of this.meeting.all("joined")) this.meeting.send(p.id, "chat", { message: "message_sent", ...this.sent(m, p.id) });
+        // The same frame for everyone in the room chat: built once.
+        this.meeting.broadcast("chat", { message: "message_sent", ...this.sent(m, "") }, ["joined"]);
       } else if (m.scope.startsWith("private:")) {
         for (const id of m.scope.split(":").slice(1)) this.meeting.send(id, "chat", { message: "message_sent", ...this.sent(m, id) });
       }

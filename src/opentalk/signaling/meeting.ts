@@ -185,7 +185,11 @@ export class Meeting {
   }
 
   send(participantId: string, namespace: string, payload: Record<string, unknown>): void {
-    const text = frame(namespace, payload);
+    this.sendText(participantId, frame(namespace, payload));
+  }
+
+  /** Sends a frame already built (a broadcast builds its frame once for every recipient). */
+  sendText(participantId: string, text: string): void {
     for (const ws of this.ctx.getWebSockets(participantId)) {
       try {
         ws.send(text);
@@ -196,8 +200,9 @@ export class Meeting {
   }
 
   broadcast(namespace: string, payload: Record<string, unknown>, statuses: Status[], except?: string): void {
+    const text = frame(namespace, payload);
     for (const status of statuses) {
-      for (const p of this.all(status)) if (p.id !== except) this.send(p.id, namespace, payload);
+      for (const p of this.all(status)) if (p.id !== except) this.sendText(p.id, text);
     }
   }
 

@@ -370,6 +370,23 @@ describe("account endpoints", () => {
     expect((await ocs("GET", "/ocs/v2.php/apps/user_status/api/v1/user_status", { auth: user })).data.message).toBeNull();
   });
 
+  it("shows a one-to-one partner's status in the conversation itself, as the list does with includeStatus", async () => {
+    const me = await createUser("partnerview");
+    const partner = await createUser("partnerstatus");
+    const created = await ocs("POST", `${V4}/room`, { auth: me, body: { roomType: 1, invite: partner.user } });
+    const token = created.data.token as string;
+    const single = async () => (await ocs("GET", `${V4}/room/${token}`, { auth: me })).data;
+    expect(await single()).toMatchObject({ status: "offline", statusIcon: null, statusMessage: null, statusClearAt: null });
+    await ocs("PUT", "/ocs/v2.php/apps/user_status/api/v1/user_status/status", { auth: partner, body: { statusType: "away" } });
+    await ocs("PUT", "/ocs/v2.php/apps/user_status/api/v1/user_status/message/custom", { auth: partner, body: { statusIcon: "☕", message: "Coffee" } });
+    expect(await single()).toMatchObject({ status: "away", statusIcon: "☕", statusMessage: "Coffee" });
+    const listed = (await ocs("GET", `${V4}/room`, { auth: me, query: { includeStatus: "true" } })).data.find((r: { token: string }) => r.token === token);
+    expect(listed).toMatchObject({ status: "away", statusMessage: "Coffee" });
+    // Group conversations carry no status.
+    const group = await ocs("POST", `${V4}/room`, { auth: me, body: { roomType: 2, roomName: "No status" } });
+    expect((await ocs("GET", `${V4}/room/${group.data.token}`, { auth: me })).data).not.toHaveProperty("status");
+  });
+
   it("draws avatars as PNG in two sizes, light and dark; strangers get no conversation avatar", async () => {
     const user = await createUser("avatar");
     const sizes: number[] = [];

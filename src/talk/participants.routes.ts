@@ -4,7 +4,7 @@
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
-import { statusesByLogin } from "./status";
+import { OFFLINE, statusesByLogin } from "./status";
 import { database } from "../db/client";
 import { queueEmails } from "../db/outbox";
 import { findGroup, findUserByLogin, findUsersByIds, groupMemberIds } from "../db/users";
@@ -106,7 +106,6 @@ async function queueInvitations(c: AppContext, meta: RoomMeta, invitees: Attende
   );
 }
 
-const OFFLINE = { status: "offline", statusIcon: null, statusMessage: null, statusClearAt: null };
 
 export function registerTalkParticipantRoutes(app: OpenAPIHono<AppEnv>) {
   const room = `${TALK_V4}/room/{token}`;

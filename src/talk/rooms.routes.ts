@@ -1,7 +1,7 @@
 /** Talk conversations: list, create, get (seed 003). */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
-import { statusesByLogin } from "./status";
+import { OFFLINE, type StatusFields, statusesByLogin } from "./status";
 import { database } from "../db/client";
 import { findOneToOne, roomsOfUser } from "../db/rooms";
 import { findGroup, findUserByLogin, findUsersByIds, groupMemberIds } from "../db/users";
@@ -40,6 +40,11 @@ const ListParams = z.object({
 });
 const GetParams = z.object({ includeLastMessage: ocsBool().optional() });
 
+/** The status of a one-to-one conversation's partner (its `name` is the partner's login). */
+async function partnerStatus(env: Env, partner: string): Promise<StatusFields> {
+  return (await statusesByLogin(env, [partner])).get(partner) ?? OFFLINE;
+}
+
 async function talkHash(): Promise<string> {
   return sha1Hex(`edgetalk:${EDGETALK_VERSION.talk}`);
 }
@@ -58,7 +63,7 @@ export function registerTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {
         // One-to-one conversations show the partner's status (their `name` is the partner's login).
         const partners = data.filter((r) => r.type === RoomType.OneToOne).map((r) => r.name);
         const statuses = await statusesByLogin(c.env, partners);
-        data = data.map((r) => (r.type === RoomType.OneToOne ? { ...r, ...(statuses.get(r.name) ?? { status: "offline", statusIcon: null, statusMessage: null, statusClearAt: null }) } : r));
+        data = data.map((r) => (r.type === RoomType.OneToOne ? { ...r, ...(statuses.get(r.name) ?? OFFLINE) } : r));
       }
       return {
         data,
@@ -131,8 +136,12 @@ export function registerTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {
     const view = await room.stub.view(await talkCaller(c));
     // Non-members only see public rooms (as a skeleton).
     if (!view || (!view.attendee && view.meta.type !== RoomType.Public)) throw new OcsError(404, []);
+    const user = currentUser(c);
+    const data = await presentView(c.env, view, room.serial, user?.userid, { includeLastMessage: p.includeLastMessage });
     return {
-      data: await presentView(c.env, view, room.serial, currentUser(c)?.userid, { includeLastMessage: p.includeLastMessage }),
+      // A one-to-one conversation shows the partner's status to a signed-in member (spreed's
+      // getSingleRoom asks for it always; the list only with includeStatus).
+      data: user && view.meta.type === RoomType.OneToOne ? { ...data, ...(await partnerStatus(c.env, data.name)) } : data,
       headers: { "X-Nextcloud-Talk-Hash": await talkHash() },
     };
   });

@@ -10,6 +10,9 @@ export interface StatusFields {
   statusClearAt: number | null;
 }
 
+/** A user without a status, as the reference shows them. */
+export const OFFLINE: StatusFields = { status: "offline", statusIcon: null, statusMessage: null, statusClearAt: null };
+
 /** The public status of each login in `logins` (users without one are offline). */
 export async function statusesByLogin(env: Env, logins: string[]): Promise<Map<string, StatusFields>> {
   const unique = [...new Set(logins)];

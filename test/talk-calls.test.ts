@@ -309,8 +309,12 @@ describe("call notifications", () => {
     const { alice, bob, token } = await callRoom();
     const a = await session(token, alice);
     await joinCall(token, { auth: alice, jar: a.jar });
-    expect((await ocs("DELETE", `${V4}/call/${token}`, { auth: alice, jar: a.jar })).status).toBe(200);
-    await joinCall(token, { auth: alice, jar: a.jar });
+    // A call in a second room (a new call in the same room would replace the first notification).
+    const other = await ocs("POST", `${V4}/room`, { auth: alice, body: { roomType: 2, roomName: "Retro" } });
+    const otherToken = other.data.token as string;
+    expect((await ocs("POST", `${V4}/room/${otherToken}/participants`, { auth: alice, body: { newParticipant: bob.user } })).status).toBe(200);
+    const a2 = await session(otherToken, alice);
+    await joinCall(otherToken, { auth: alice, jar: a2.jar });
     const two = await notificationsOf(bob);
     expect(two).toHaveLength(2);
     const [first, second] = two.map((n) => n.notification_id as number);
@@ -493,7 +497,7 @@ describe("DELETE /call/{token}: leaving", () => {
 });
 
 describe("POST /call/{token}/ring/{attendeeId}", () => {
-  it("rings a member who is not in the call with a call_ring notification", async () => {
+  it("rings a member who is not in the call with the call notification anew", async () => {
     const { alice, bob, dave, token } = await callRoom();
     const a = await session(token, alice);
     await joinCall(token, { auth: alice, jar: a.jar }, { silent: true });
@@ -505,7 +509,8 @@ describe("POST /call/{token}/ring/{attendeeId}", () => {
     const list = await notificationsOf(dave);
     expect(list).toHaveLength(1);
     expect(list[0]).toMatchObject({ app: "spreed", object_type: "call", object_id: token, user: dave.user });
-    expect(list[0].subject).toContain(`alice ${alice.user}`);
+    // The reference rings with the same notification as a starting call: a group call has started.
+    expect(list[0].subject).toMatch(/^A group call has started in /);
     expect(await notificationsOf(bob)).toEqual([]);
   });
 
@@ -607,5 +612,64 @@ describe("POST /call/{token}/dialout/{attendeeId}", () => {
     expect(lobby.status).toBe(412);
     expect(lobby.data).toEqual({ error: "lobby" });
     expect((await dial({ auth: alice })).status).toBe(501);
+  });
+});
+
+describe("GET /call/{token}/notification-state and the call notification's life", () => {
+  const state = async (token: string, user?: User) => {
+    const res = await ocs("GET", `${V4}/call/${token}/notification-state`, { auth: user });
+    return [res.status, res.data];
+  };
+  const allNotifications = async (user: User) => (await ocs("GET", NOTIFICATIONS, { auth: user })).data as { object_type: string; subject: string }[];
+
+  it("answers 201 without a call, 200 while it rings, 404 once joined or for strangers, 403 anonymously; a call start replaces the invitation", async () => {
+    const { alice, bob, carol, token } = await callRoom();
+    expect((await allNotifications(bob)).map((n) => n.object_type)).toEqual(["room"]);
+    expect(await state(token, bob)).toEqual([201, null]);
+    const a = await session(token, alice);
+    expect((await joinCall(token, { auth: alice, jar: a.jar })).status).toBe(200);
+    expect(await state(token, bob)).toEqual([200, null]);
+    // The call's notification replaced the room invitation (the reference clears the room's notifications).
+    expect((await allNotifications(bob)).map((n) => [n.object_type, n.subject])).toEqual([["call", "A group call has started in Stand-up"]]);
+    expect(await state(token, carol)).toEqual([404, null]);
+    expect(await state("unknownroom", bob)).toEqual([404, null]);
+    expect(await state(token)).toEqual([403, null]);
+    // Joining the call answers the notification: it goes, and the state says to dismiss it.
+    const b = await session(token, bob);
+    expect((await joinCall(token, { auth: bob, jar: b.jar })).status).toBe(200);
+    expect(await notificationsOf(bob)).toEqual([]);
+    expect(await state(token, bob)).toEqual([404, null]);
+    // Left again within the call's first minute: still dismissed.
+    expect((await ocs("DELETE", `${V4}/call/${token}`, { auth: bob, jar: b.jar })).status).toBe(200);
+    expect(await state(token, bob)).toEqual([404, null]);
+  });
+
+  it("turns the notification into a missed call when the call ends unanswered; a silent call notifies nobody and says so", async () => {
+    const { alice, bob, token } = await callRoom();
+    const a = await session(token, alice);
+    await joinCall(token, { auth: alice, jar: a.jar });
+    expect((await notificationsOf(bob)).map((n) => n.subject)).toEqual(["A group call has started in Stand-up"]);
+    expect((await ocs("DELETE", `${V4}/call/${token}`, { auth: alice, jar: a.jar })).status).toBe(200);
+    expect((await notificationsOf(bob)).map((n) => n.subject)).toEqual(["You missed a group call in Stand-up"]);
+    expect(await state(token, bob)).toEqual([201, null]);
+
+    await ocs("DELETE", NOTIFICATIONS, { auth: bob });
+    expect((await joinCall(token, { auth: alice, jar: a.jar }, { silent: true })).status).toBe(200);
+    expect(await notificationsOf(bob)).toEqual([]);
+    const history = (await ocs("GET", `/ocs/v2.php/apps/spreed/api/v1/chat/${token}`, { auth: bob, query: { lookIntoFuture: "0", limit: "5" } })).data;
+    expect(history[0]).toMatchObject({ systemMessage: "call_started", message: "{actor} started a silent call", silent: true });
+  });
+
+  it("brings back a one-to-one partner who left when the other calls", async () => {
+    const alice = await createUser("alice");
+    const bob = await createUser("bob");
+    const room = await ocs("POST", `${V4}/room`, { auth: alice, body: { roomType: 1, invite: bob.user } });
+    const token = room.data.token as string;
+    expect((await ocs("DELETE", `${V4}/room/${token}/participants/self`, { auth: alice })).status).toBe(200);
+    expect((await ocs("GET", `${V4}/room/${token}`, { auth: alice })).status).toBe(404);
+    const b = await session(token, bob);
+    expect((await joinCall(token, { auth: bob, jar: b.jar })).status).toBe(200);
+    expect((await ocs("GET", `${V4}/room/${token}`, { auth: alice })).data).toMatchObject({ token, participantType: 1 });
+    expect((await notificationsOf(alice)).map((n) => n.subject)).toEqual([expect.stringMatching(/ wants to talk with you$/)]);
   });
 });

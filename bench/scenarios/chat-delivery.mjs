@@ -222,7 +222,7 @@ async function run(ctx, tools, scenario) {
         const t = targets[(i + r) % targets.length];
         if (t.id === "edgetalk") {
           await keepAlive(sockets);
-          sockets.forEach((s, j) => (s.handler = otHandler(otRecipients[j])));
+          for (const [j, s] of sockets.entries()) s.handler = otHandler(otRecipients[j]);
         }
         await tools.quiet();
         runId += 1;

@@ -9,6 +9,7 @@ import type { UserRow } from "../db/schema";
 import { currentUser, type AppEnv } from "../lib/context";
 import { OcsError, ocsNotLoggedIn } from "../lib/errors";
 import { ocsRoute } from "../lib/route";
+import { resolveToken, roomStub } from "../room/directory";
 
 const BASE = "/ocs/v2.php/apps/notifications/api/v2/notifications";
 const TAGS = ["Notifications"];
@@ -18,9 +19,12 @@ type Row = Awaited<ReturnType<typeof notificationsOf>>[number];
 /** Readable text per subject; the rich variants carry the same with placeholders. */
 export function texts(row: Pick<Row, "subject">, params: Record<string, string>) {
   const room = params.roomName ?? "";
+  // Rings stored before they became call notifications anew (`call_started`).
   if (row.subject === "call_ring") return { subject: `${params.callerName ?? "Someone"} wants to talk with you in ${room}`, message: "" };
   // The reference's wording: a one-to-one call is a person wanting to talk, a group call has started.
   if (row.subject === "call_started") {
+    // A call that is over (or a later one runs) was missed: the reference words it at read time.
+    if (params.missed === "1") return { subject: params.oneToOne === "1" ? `You missed a call from ${params.callerName || "Someone"}` : `You missed a group call in ${room}`, message: "" };
     return { subject: params.oneToOne === "1" ? `${params.callerName || "Someone"} wants to talk with you` : `A group call has started in ${room}`, message: "" };
   }
   if (row.subject === "room_invitation") return { subject: `${params.actorName ?? "Someone"} invited you to a group conversation: ${room}`, message: "" };
@@ -52,8 +56,16 @@ function chatSubject(subject: string, params: Record<string, string>): string | 
   }
 }
 
-export function notificationObject(row: Row, user: UserRow, origin: string) {
+/**
+ * `callStarts`: per conversation token, when its running call started (null: no call). A call
+ * notification whose call is no longer running reads as a missed call.
+ */
+export function notificationObject(row: Row, user: UserRow, origin: string, callStarts: Map<string, number | null> = new Map()) {
   const params = JSON.parse(row.parameters) as Record<string, string>;
+  if (row.subject === "call_started" && callStarts.has(row.objectId)) {
+    const running = callStarts.get(row.objectId) ?? null;
+    if (running === null || (params.callStartTime !== undefined && Number(params.callStartTime) !== running)) params.missed = "1";
+  }
   const { subject, message } = texts(row, params);
   return {
     notification_id: row.id,
@@ -81,7 +93,15 @@ export function registerNotificationRoutes(app: OpenAPIHono<AppEnv>) {
     if (!user) throw ocsNotLoggedIn();
     const rows = await notificationsOf(database(c.env), user.id);
     const origin = new URL(c.req.url).origin;
-    return { data: rows.map((r) => notificationObject(r, user, origin)) };
+    const callStarts = new Map<string, number | null>();
+    const tokens = [...new Set(rows.filter((r) => r.subject === "call_started").map((r) => r.objectId))];
+    await Promise.all(
+      tokens.map(async (token) => {
+        const found = await resolveToken(c.env, token);
+        callStarts.set(token, found ? await roomStub(c.env, found.id).callStartTime() : null);
+      }),
+    );
+    return { data: rows.map((r) => notificationObject(r, user, origin, callStarts)) };
   });
 
   ocsRoute(app, { method: "delete", path: `${BASE}/{id}`, summary: "Dismiss a notification", tags: TAGS, auth: "user" }, async (c, _p, path) => {

@@ -100,6 +100,8 @@ export interface CallStart {
   roomName: string;
   /** A one-to-one call ("… wants to talk with you") rather than a group call. */
   oneToOne: boolean;
+  /** When the running call started (Unix seconds): a call notification belongs to this call. */
+  startTime: number;
   notify: { actorId: string; userUuid: string }[];
 }
 

@@ -442,8 +442,18 @@ export class RoomObject extends DurableObject<Env> {
     return this.apply((tx) => calls.callPeers(tx, caller));
   }
 
-  async joinCall(caller: Caller, flags: number, consent = { required: false, given: false }): Promise<Outcome<CallStart>> {
-    return this.apply((tx) => calls.joinCall(tx, caller, flags, consent));
+  async joinCall(caller: Caller, flags: number, consent = { required: false, given: false }, silent = false): Promise<Outcome<CallStart>> {
+    return this.apply((tx) => calls.joinCall(tx, caller, flags, consent, silent));
+  }
+
+  /** The running call's start (Unix seconds), or null when there is none. */
+  async callStartTime(): Promise<number | null> {
+    return this.store.meta && this.store.meta.callFlag !== 0 ? this.store.meta.callStartTime : null;
+  }
+
+  /** What a user's call notification should do now (Talk's notification-state). */
+  async callNotificationState(userUuid: string): Promise<calls.CallNotificationState> {
+    return calls.callNotificationState({ store: this.store }, userUuid, nowSeconds());
   }
 
   async updateCallFlags(caller: Caller, flags: number): Promise<Outcome<null>> {
@@ -454,7 +464,7 @@ export class RoomObject extends DurableObject<Env> {
     return this.apply((tx) => calls.leaveCall(tx, caller, all));
   }
 
-  async ringTarget(caller: Caller, attendeeId: number): Promise<Outcome<{ actorId: string; userUuid: string | null; roomName: string }>> {
+  async ringTarget(caller: Caller, attendeeId: number): Promise<Outcome<calls.RingTarget>> {
     return this.apply((tx) => calls.ringTarget(tx, caller, attendeeId));
   }
 

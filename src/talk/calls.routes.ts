@@ -3,13 +3,15 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
 import { config } from "../lib/config";
 import { notifyUsers } from "../cloud/notify";
+import { database } from "../db/client";
+import { withdrawNotifications, withdrawObjectNotifications } from "../db/notifications";
 import { currentUser, type AppEnv } from "../lib/context";
-import { ocsFail } from "../lib/errors";
+import { OcsError, ocsFail } from "../lib/errors";
 import { ocsBool, ocsInt, ocsRoute } from "../lib/route";
 import { DEFAULT_CALL_FLAGS, InCall, validCallFlags } from "../room/calls";
 import type { Outcome } from "../room/contract";
 import type { CallPeer, CallStart } from "../room/contract";
-import { talkRoom, TALK_V4, unwrap } from "./context";
+import { refillPartners, roomByToken, talkRoom, TALK_V4, unwrap } from "./context";
 
 const TAGS = ["Talk calls"];
 
@@ -43,9 +45,19 @@ export function registerTalkCallRoutes(app: OpenAPIHono<AppEnv>) {
       const flags = callFlags(p.flags);
       const r = await talkRoom(c, path.token);
       const consent = { required: config(c.env).recordingConsent === 1, given: p.recordingConsent ?? false };
-      const joined = unwrap((await r.stub.joinCall(r.caller, flags, consent)) as Outcome<CallStart>);
-      // A new call is announced to the members, unless it was started silently.
+      const join = async () => (await r.stub.joinCall(r.caller, flags, consent, p.silent ?? false)) as Outcome<CallStart>;
+      let outcome = await join();
+      // Calling into a one-to-one room whose partner left brings them back first.
+      if (await refillPartners(c, r.stub, outcome)) outcome = await join();
+      const joined = unwrap(outcome);
+      // Joining answers one's own call notification (the reference removes it).
+      const user = currentUser(c);
+      if (user) await withdrawNotifications(database(c.env), "call", r.token, [user.id]);
+      // A new call is announced to the members, unless it was started silently; it replaces the
+      // room's earlier notifications (invitations, an older call), as the reference's listener does.
       if (joined.started && !p.silent) {
+        const db = database(c.env);
+        await Promise.all([withdrawObjectNotifications(db, "room", r.token), withdrawObjectNotifications(db, "call", r.token)]);
         await notifyUsers(
           c,
           joined.notify.map((n) => ({
@@ -54,13 +66,30 @@ export function registerTalkCallRoutes(app: OpenAPIHono<AppEnv>) {
             objectType: "call",
             objectId: r.token,
             subject: "call_started",
-            parameters: { roomName: joined.roomName, callerName: currentUser(c)?.displayName ?? "", oneToOne: joined.oneToOne ? "1" : "0" },
+            parameters: { roomName: joined.roomName, callerName: user?.displayName ?? "", oneToOne: joined.oneToOne ? "1" : "0", callStartTime: String(joined.startTime) },
           })),
         );
       }
       return { data: null };
     },
   );
+
+  // What a ringing client should do with its call notification (polled while it rings): 200 keep
+  // ringing, 201 show "missed call" instead, 404 dismiss; 403 without a user. No data.
+  ocsRoute(app, { method: "get", path: `${call}/notification-state`, summary: "State of the call notification", tags: TAGS, auth: "public" }, async (c, _p, path) => {
+    const user = currentUser(c);
+    if (!user) throw new OcsError(403, null);
+    let room: Awaited<ReturnType<typeof roomByToken>>;
+    try {
+      room = await roomByToken(c, path.token ?? "");
+    } catch (err) {
+      if (err instanceof OcsError && err.status === 404) throw new OcsError(404, null);
+      throw err;
+    }
+    const state = await room.stub.callNotificationState(user.id);
+    if (state === "not_found" || state === "joined") throw new OcsError(404, null);
+    return { status: state === "missed" ? 201 : 200, data: null };
+  });
 
   ocsRoute(
     app,
@@ -89,14 +118,16 @@ export function registerTalkCallRoutes(app: OpenAPIHono<AppEnv>) {
     const r = await talkRoom(c, path.token);
     const target = unwrap(await r.stub.ringTarget(r.caller, attendeeId));
     if (target.userUuid) {
+      // Ringing again is the call notification anew (the reference's subject `call`), replacing theirs.
+      await withdrawNotifications(database(c.env), "call", r.token, [target.userUuid]);
       await notifyUsers(c, [
         {
           userId: target.userUuid,
           app: "spreed",
           objectType: "call",
           objectId: r.token,
-          subject: "call_ring",
-          parameters: { roomName: target.roomName, callerName: currentUser(c)?.displayName ?? "" },
+          subject: "call_started",
+          parameters: { roomName: target.roomName, callerName: currentUser(c)?.displayName ?? "", oneToOne: target.oneToOne ? "1" : "0", callStartTime: String(target.startTime) },
         },
       ]);
     }

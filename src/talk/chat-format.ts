@@ -79,6 +79,7 @@ const SIMPLE: Record<string, [string, string]> = {
   description_set: ["{actor} set the description", "You set the description"],
   description_removed: ["{actor} removed the description", "You removed the description"],
   call_started: ["{actor} started a call", "You started a call"],
+  call_started_silent: ["{actor} started a silent call", "You started a silent call"],
   call_joined: ["{actor} joined the call", "You joined the call"],
   call_left: ["{actor} left the call", "You left the call"],
   read_only_off: ["{actor} unlocked the conversation", "You unlocked the conversation"],
@@ -110,7 +111,8 @@ function systemText(m: StoredMessage, reader: Reader): { message: string; parame
   const actor = richActor(m.actor);
   const you = isReader(m.actor, reader);
   const subject = m.message;
-  const simple = SIMPLE[subject];
+  // A silent call's start reads as such (the message itself is silent).
+  const simple = SIMPLE[subject === "call_started" && m.silent ? "call_started_silent" : subject];
   if (simple) return { message: you ? simple[1] : simple[0], parameters: { actor } };
   const targeted = TARGETED[subject];
   if (targeted) {

@@ -8,16 +8,16 @@ import { z } from "@hono/zod-openapi";
 import { notifyUsers } from "../cloud/notify";
 import { database } from "../db/client";
 import { withdrawChatNotifications, withdrawNotifications, withdrawObjectNotifications } from "../db/notifications";
-import { findUserByLogin, userGroups } from "../db/users";
+import { userGroups } from "../db/users";
 import { config } from "../lib/config";
 import { type AppContext, currentUser, type AppEnv } from "../lib/context";
 import { ocsFail } from "../lib/errors";
 import { ocsBool, ocsInt, ocsRoute } from "../lib/route";
 import type { CallerView, ChatPage, ChatRoomFacts, MentionCandidates, Outcome } from "../room/contract";
-import { ParticipantType, type StoredMessage } from "../room/types";
+import type { StoredMessage } from "../room/types";
 import type { ChatNotice, Rewritten, Sent } from "../room/ops/chat";
 import { type Reader, type TalkChatMessage, talkMessage, talkMessages } from "./chat-format";
-import { talkRoom, TALK_V1, unwrap } from "./context";
+import { refillPartners, talkRoom, TALK_V1, unwrap } from "./context";
 import { presentView } from "./present";
 
 const TAGS = ["Talk chat"];
@@ -109,14 +109,7 @@ export function registerTalkChatRoutes(app: OpenAPIHono<AppEnv>) {
     type SendOutcome = Outcome<Sent & ChatRoomFacts>;
     let outcome = (await r.stub.sendMessage(r.caller, input)) as SendOutcome;
     // A one-to-one partner who left the conversation is added back, then the message goes out.
-    const refill = !outcome.ok && outcome.reason === "conflict" ? (outcome.data as { refill?: string[] } | undefined)?.refill : undefined;
-    if (refill) {
-      const users = await Promise.all(refill.map((login) => findUserByLogin(database(c.env), login)));
-      await r.stub.addMembers(
-        users.filter((u) => u !== undefined).map((u) => ({ actorType: "users", actorId: u.userid, displayName: u.displayName, participantType: ParticipantType.Owner, userUuid: u.id })),
-      );
-      outcome = (await r.stub.sendMessage(r.caller, input)) as SendOutcome;
-    }
+    if (await refillPartners(c, r.stub, outcome)) outcome = (await r.stub.sendMessage(r.caller, input)) as SendOutcome;
     const sent = unwrap(outcome);
     const groupNotices = await groupMentionNotices(c.env, sent);
     await notifyChat(c, r.token, sent.message, [...sent.notices, ...groupNotices], { roomName: sent.roomName, oneToOne: sent.oneToOne });

@@ -1,12 +1,14 @@
 /** Talk-side plumbing: the caller as the room DO sees it, token → room resolution, outcomes → OCS. */
 import { countAttempt, throttledFor } from "../auth/throttle";
 import { database } from "../db/client";
+import { findUserByLogin } from "../db/users";
 import { config } from "../lib/config";
 import { clientAddress, currentUser, type AppContext } from "../lib/context";
 import { sha256Hex } from "../lib/crypto";
 import { OcsError } from "../lib/errors";
 import { knownToken, resolveToken, roomStub } from "../room/directory";
 import { FORBIDDEN, type Caller, type Outcome } from "../room/contract";
+import { ParticipantType } from "../room/types";
 
 export const TALK_V4 = "/ocs/v2.php/apps/spreed/api/v4";
 export const TALK_V1 = "/ocs/v2.php/apps/spreed/api/v1";
@@ -80,4 +82,19 @@ export function unwrap<T>(result: Outcome<T>): T {
   if (outcome.data !== undefined) throw new OcsError(outcome.status, outcome.data);
   if (BLANK_REASONS.has(outcome.reason)) throw new OcsError(outcome.status, []);
   throw new OcsError(outcome.status, { error: outcome.reason });
+}
+
+/**
+ * When a one-to-one operation answered 409 `{refill}` (the partner left the room), adds the
+ * partners back as owners, as the reference does when the other writes or calls; true when it did
+ * (the caller then tries again).
+ */
+export async function refillPartners(c: AppContext, stub: ReturnType<typeof roomStub>, outcome: Outcome<unknown>): Promise<boolean> {
+  const refill = !outcome.ok && outcome.reason === "conflict" ? (outcome.data as { refill?: string[] } | undefined)?.refill : undefined;
+  if (!refill) return false;
+  const users = await Promise.all(refill.map((login) => findUserByLogin(database(c.env), login)));
+  await stub.addMembers(
+    users.filter((u) => u !== undefined).map((u) => ({ actorType: "users" as const, actorId: u.userid, displayName: u.displayName, participantType: ParticipantType.Owner, userUuid: u.id })),
+  );
+  return true;
 }

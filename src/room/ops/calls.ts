@@ -10,7 +10,7 @@ import { nowSeconds } from "../store";
 import type { Session } from "../types";
 import { type Access, participantAccess, type Tx } from "./actor";
 import { callRunning, recomputeCall } from "./call-state";
-import { actorOf, recordCallEnd, recordCallJoin, recordCallLeave } from "./chat";
+import { actorOf, callUsers, partnerRefill, recordCallEnd, recordCallJoin, recordCallLeave } from "./chat";
 import { endCall } from "./settings";
 
 type CallAccess = Access & { attendee: NonNullable<Access["attendee"]> };
@@ -42,7 +42,7 @@ export function callPeers(tx: Tx, caller: Caller): Outcome<CallPeer[]> {
  * permission; audio and video bits the caller may not publish are dropped. Where the server
  * requires recording consent, a join without it is refused.
  */
-export function joinCall(tx: Tx, caller: Caller, flags: number, consent: { required: boolean; given: boolean }): Outcome<CallStart> {
+export function joinCall(tx: Tx, caller: Caller, flags: number, consent: { required: boolean; given: boolean }, silent = false): Outcome<CallStart> {
   const granted = callAccess(tx, caller, { session: true });
   if (!granted.ok) return granted;
   if (consent.required && !consent.given) return fail(400, "consent");
@@ -50,19 +50,22 @@ export function joinCall(tx: Tx, caller: Caller, flags: number, consent: { requi
   const running = callRunning(tx);
   const refused = callRefusal(meta, attendee, { banned: false, running });
   if (refused) return fail(refused.status, refused.reason);
+  // Calling into a one-to-one room brings back a partner who left, as writing does.
+  const refill = partnerRefill(tx);
+  if (refill) return refill;
   const wasInCall = (session as Session).inCall !== 0;
   tx.store.setInCall((session as Session).id, allowedCallFlags(flags, permissionsOf(meta, attendee)));
   tx.change.sessions = true;
   recomputeCall(tx);
-  if (!wasInCall) recordCallJoin(tx, attendee, !running);
+  if (!wasInCall) recordCallJoin(tx, attendee, !running, silent);
   const oneToOne = isOneToOne(meta.type);
-  if (running) return ok({ started: false, roomName: meta.name, oneToOne, notify: [] });
+  if (running) return ok({ started: false, roomName: meta.name, oneToOne, startTime: tx.meta.callStartTime, notify: [] });
   // Who hears about a new call: users who want call notifications and are not held in the lobby.
   const notify = tx.store
     .attendees("actor_type = 'users' AND notification_calls = 1 AND id != ? AND user_uuid IS NOT NULL", attendee.id)
     .filter((a) => !inLobby(meta, a))
     .map((a) => ({ actorId: a.actorId, userUuid: a.userUuid as string }));
-  return ok({ started: true, roomName: meta.name, oneToOne, notify });
+  return ok({ started: true, roomName: meta.name, oneToOne, startTime: tx.meta.callStartTime, notify });
 }
 
 /** Changes the flags of the caller's session, which must be in the call. */
@@ -108,7 +111,16 @@ export function leaveCall(tx: Tx, caller: Caller, all: boolean): Outcome<null> {
  * Checks that a moderator in a running call may ring an attendee who is a user and not in the
  * call yet. Returns the attendee to notify (the dialect layer delivers the notification).
  */
-export function ringTarget(tx: Tx, caller: Caller, attendeeId: number): Outcome<{ actorId: string; userUuid: string | null; roomName: string }> {
+export interface RingTarget {
+  actorId: string;
+  userUuid: string | null;
+  roomName: string;
+  oneToOne: boolean;
+  /** The running call's start: the notification belongs to this call. */
+  startTime: number;
+}
+
+export function ringTarget(tx: Tx, caller: Caller, attendeeId: number): Outcome<RingTarget> {
   const granted = callAccess(tx, caller, { session: false, readOnlyAllowed: true });
   if (!granted.ok) return granted;
   const { attendee, session, meta } = granted.value;
@@ -119,7 +131,7 @@ export function ringTarget(tx: Tx, caller: Caller, attendeeId: number): Outcome<
   if (!callRunning(tx)) return fail(400, "call");
   if (!session || session.inCall === 0) return fail(400, "in-call");
   if (tx.store.countInCall(0, target.id) > 0) return fail(400, "target-in-call");
-  return ok({ actorId: target.actorId, userUuid: target.userUuid, roomName: meta.name });
+  return ok({ actorId: target.actorId, userUuid: target.userUuid, roomName: meta.name, oneToOne: isOneToOne(meta.type), startTime: meta.callStartTime });
 }
 
 /** The checks a SIP dial-out request passes first: a participant with the start-call permission. */
@@ -142,4 +154,22 @@ export function banUser(tx: Tx, userUuid: string): Outcome<null> {
     recomputeCall(tx);
   }
   return ok(null);
+}
+
+/**
+ * What a user's call notification should do (spreed's `checkIfUserIsMissingCall`): `not_found`
+ * (not a member: dismiss), `missed` (no call: show "missed call"), `joined` (in the call, or just
+ * left it: dismiss), `current` (keep ringing). Someone who joined and left is rung again once the
+ * call is older than its first minute (45 s of ringing and 15 s for a late push, as the reference).
+ */
+export type CallNotificationState = "not_found" | "missed" | "joined" | "current";
+
+export function callNotificationState(tx: Pick<Tx, "store">, userUuid: string, now: number): CallNotificationState {
+  const attendee = tx.store.attendeeByUser(userUuid);
+  const meta = tx.store.meta;
+  if (!attendee || !meta) return "not_found";
+  if (meta.callFlag === 0) return "missed";
+  if (tx.store.sessions("attendee_id = ? AND in_call != 0", attendee.id).length > 0) return "joined";
+  if (!callUsers(tx).includes(attendee.actorId)) return "current";
+  return meta.callStartTime + 60 < now ? "current" : "joined";
 }

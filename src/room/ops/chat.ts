@@ -38,7 +38,7 @@ export function callerActor(caller: Caller, attendee: AttendeeRow | null): ChatA
 export const SYSTEM_ACTOR: ChatActor = { type: "guests", id: "system", name: "" };
 
 /** Records a system message in the room chat (Talk's `systemMessage`). */
-export function recordSystem(tx: Tx, actor: ChatActor, subject: string, parameters: StoredMessage["parameters"] = {}, parentId = 0): StoredMessage {
+export function recordSystem(tx: Tx, actor: ChatActor, subject: string, parameters: StoredMessage["parameters"] = {}, parentId = 0, silent = false): StoredMessage {
   const message = tx.store.chat.insert({
     actor,
     kind: "system",
@@ -47,7 +47,7 @@ export function recordSystem(tx: Tx, actor: ChatActor, subject: string, paramete
     createdAt: nowSeconds(),
     parentId,
     referenceId: "",
-    silent: false,
+    silent,
     scope: ROOM_SCOPE,
     source: null,
     lastEdit: null,
@@ -150,14 +150,23 @@ function writer(tx: Tx, caller: Caller, admitted: boolean): Outcome<Access & { a
   return granted;
 }
 
+/**
+ * In a one-to-one room whose partner left: 409 `conflict` with `{refill: [logins]}`, for the
+ * dialect layer to add them back (it knows the accounts) and try again; null otherwise.
+ */
+export function partnerRefill(tx: Tx): Outcome<never> | null {
+  const missing = tx.meta.type === RoomType.OneToOne ? oneToOneUsers(tx.meta.name).filter((u) => !tx.store.attendeeByActor("users", u)) : [];
+  return missing.length > 0 ? fail(409, "conflict", { refill: missing }) : null;
+}
+
 export function sendMessage(tx: Tx, caller: Caller, input: SendInput): Outcome<Sent> {
   const granted = writer(tx, caller, input.admitted ?? false);
   if (!granted.ok) return granted;
   let self = followReadPrivacy(tx, caller, granted.value.attendee);
   if (!chatEnabled(tx) && !meets("moderator", tx.meta, caller, self)) return fail(403, "chat-disabled");
   // A one-to-one partner who left comes back when the other writes (the dialect layer adds them, then sends again).
-  const missing = tx.meta.type === RoomType.OneToOne ? oneToOneUsers(tx.meta.name).filter((u) => !tx.store.attendeeByActor("users", u)) : [];
-  if (missing.length > 0) return fail(409, "conflict", { refill: missing });
+  const refill = partnerRefill(tx);
+  if (refill) return refill;
   if (input.message.trim() === "") return fail(400, "message");
   if ([...input.message].length > MAX_MESSAGE_LENGTH) return fail(413, "message");
   const scope = input.scope ?? ROOM_SCOPE;
@@ -417,20 +426,26 @@ interface CallActors {
   guests: string[];
 }
 
-function callActors(tx: Tx): CallActors {
+function callActors(tx: Pick<Tx, "store">): CallActors {
   const raw = tx.store.chat.setting(CALL_ACTORS);
   return raw ? (JSON.parse(raw) as CallActors) : { users: [], guests: [] };
 }
 
+/** The users who have been in the running call (or the last one). */
+export function callUsers(tx: Pick<Tx, "store">): string[] {
+  return callActors(tx).users;
+}
+
 /** Someone joined the call: `call_started` when they started it, `call_joined` otherwise. */
-export function recordCallJoin(tx: Tx, a: AttendeeRow, started: boolean): void {
+export function recordCallJoin(tx: Tx, a: AttendeeRow, started: boolean, silent = false): void {
   const actors = started ? { users: [], guests: [] } : callActors(tx);
   const list = a.actorType === "users" ? actors.users : actors.guests;
   if (!list.includes(a.actorId)) {
     list.push(a.actorId);
     tx.store.chat.setSetting(CALL_ACTORS, JSON.stringify(actors));
   }
-  recordSystem(tx, actorOf(a), started ? "call_started" : "call_joined");
+  // A silent start is a silent message ("… started a silent call").
+  recordSystem(tx, actorOf(a), started ? "call_started" : "call_joined", {}, 0, started && silent);
 }
 
 /** Someone left a call that goes on. */

@@ -788,3 +788,44 @@ describe("large groups (D1 binds at most 100 parameters per statement)", () => {
     expect(theirs.data.map((r: { token: string }) => r.token)).toContain(token);
   }, 60_000);
 });
+
+describe("group attendees are followed", () => {
+  const attendees = async (token: string, owner: Credentials) =>
+    ((await ocs("GET", `${V4}/room/${token}/participants`, { auth: owner })).data as { actorType: string; actorId: string; participantType: number }[])
+      .map((p) => `${p.actorType}/${p.actorId}/${p.participantType}`)
+      .sort();
+  const member = (userid: string, group: string, method: "POST" | "DELETE") => ocs(method, `/ocs/v2.php/cloud/users/${userid}/groups`, { auth: ADMIN, body: { groupid: group } });
+
+  it("adds a user who joins the group, removes one who leaves it unless another attendee group or moderation keeps them", async () => {
+    const [g1, g2] = [unique("fg1"), unique("fg2")];
+    for (const g of [g1, g2]) expect((await ocs("POST", "/ocs/v2.php/cloud/groups", { auth: ADMIN, body: { groupid: g } })).status).toBe(200);
+    const owner = await createUser("gfowner");
+    const stays = await createUser("gfstays", { groups: [g1, g2] });
+    const leaves = await createUser("gfleaves", { groups: [g1] });
+    const joiner = await createUser("gfjoiner");
+    const created = await ocs("POST", `${V4}/room`, { auth: owner, body: { roomType: 3, roomName: "Groups", source: "groups", invite: g1 } });
+    const token = created.data.token as string;
+    expect((await ocs("POST", `${V4}/room/${token}/participants`, { auth: owner, body: { newParticipant: g2, source: "groups" } })).status).toBe(200);
+    // A self-joined user whose group is an attendee becomes a member when they join the group.
+    expect((await ocs("POST", `${V4}/room/${token}/participants/active`, { auth: joiner, jar: new CookieJar() })).status).toBe(200);
+    expect((await member(joiner.user, g1, "POST")).status).toBe(200);
+    expect(await attendees(token, owner)).toEqual(
+      [`groups/${g1}/3`, `groups/${g2}/3`, `users/${owner.user}/1`, `users/${stays.user}/3`, `users/${leaves.user}/3`, `users/${joiner.user}/3`].sort(),
+    );
+    // Leaving group 1: the user without another attendee group goes, the one in group 2 stays.
+    expect((await member(leaves.user, g1, "DELETE")).status).toBe(200);
+    expect((await member(stays.user, g1, "DELETE")).status).toBe(200);
+    expect(await attendees(token, owner)).not.toContain(`users/${leaves.user}/3`);
+    expect(await attendees(token, owner)).toContain(`users/${stays.user}/3`);
+    // The room list follows the room object (the user no longer sees it).
+    expect(((await ocs("GET", `${V4}/room`, { auth: leaves })).data as { token: string }[]).map((r) => r.token)).not.toContain(token);
+    // Removing group 2 takes its plain members along; a moderator stays.
+    const joinerId = ((await ocs("GET", `${V4}/room/${token}/participants`, { auth: owner })).data as { actorId: string; attendeeId: number }[]).find((p) => p.actorId === joiner.user)?.attendeeId;
+    expect((await ocs("POST", `${V4}/room/${token}/moderators`, { auth: owner, body: { attendeeId: joinerId } })).status).toBe(200);
+    const g1Id = ((await ocs("GET", `${V4}/room/${token}/participants`, { auth: owner })).data as { actorId: string; attendeeId: number }[]).find((p) => p.actorId === g1)?.attendeeId;
+    const g2Id = ((await ocs("GET", `${V4}/room/${token}/participants`, { auth: owner })).data as { actorId: string; attendeeId: number }[]).find((p) => p.actorId === g2)?.attendeeId;
+    expect((await ocs("DELETE", `${V4}/room/${token}/attendees`, { auth: owner, body: { attendeeId: g1Id } })).status).toBe(200);
+    expect((await ocs("DELETE", `${V4}/room/${token}/attendees`, { auth: owner, body: { attendeeId: g2Id } })).status).toBe(200);
+    expect(await attendees(token, owner)).toEqual([`users/${owner.user}/1`, `users/${joiner.user}/2`].sort());
+  });
+});

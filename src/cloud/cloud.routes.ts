@@ -14,13 +14,15 @@ import {
   findUserByLogin,
   removeFromGroup,
   searchUsers,
+  usersWithGroups,
 } from "../db/users";
 import { config } from "../lib/config";
 import { type AppEnv, currentUser } from "../lib/context";
 import { hashPassword } from "../lib/crypto";
 import { OcsError } from "../lib/errors";
 import { ocsRoute } from "../lib/route";
-import { roomsOfUser } from "../db/rooms";
+import { roomsOfUser, roomsWithGroup } from "../db/rooms";
+import { ParticipantType } from "../room/types";
 import { roomStub } from "../room/directory";
 import { capabilities } from "../talk/capabilities";
 import { EDGETALK_VERSION } from "../version";
@@ -125,6 +127,15 @@ export function registerCloudRoutes(app: OpenAPIHono<AppEnv>) {
         if (!user) throw new OcsError(400, [], "User does not exist", 103);
         if (method === "post") await addToGroup(db, p.groupid, user.id);
         else await removeFromGroup(db, p.groupid, user.id);
+        // Conversations the group is an attendee of follow: the user joins them, or leaves them
+        // unless they are a moderator there or another of their groups is an attendee too.
+        const rooms = await roomsWithGroup(db, p.groupid);
+        const leaver = method === "delete" ? (await usersWithGroups(db, [user.id]))[0] : null;
+        for (const id of rooms) {
+          const stub = roomStub(c.env, id);
+          if (leaver) await stub.pruneGroupLeavers([leaver]);
+          else await stub.addMembers([{ actorType: "users", actorId: user.userid, displayName: user.displayName, participantType: ParticipantType.User, userUuid: user.id }]);
+        }
         return { data: [] };
       },
     );

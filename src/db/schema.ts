@@ -238,6 +238,8 @@ export const rooms = sqliteTable(
     messageCount: integer("message_count").notNull().default(0),
     /** The newest message every user has read. */
     lastCommonRead: integer("last_common_read").notNull().default(0),
+    /** JSON array of the groups that are attendees (a user joining or leaving one follows). */
+    groups: text("groups").notNull().default("[]"),
     /** Bumped by the room DO on every summary write; older writes never overwrite newer ones. */
     version: integer("version").notNull().default(0),
   },

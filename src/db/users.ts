@@ -163,3 +163,9 @@ export async function findUsersByNameOrEmail(db: Db, term: string, limit: number
     .orderBy(sql`${displayName} like ${`${needle}%`} escape '\\' desc`, displayName, users.id)
     .limit(limit);
 }
+
+/** Each user with the groups they are in now (who stays in a room whose group attendee they lost). */
+export async function usersWithGroups(db: Db, userIds: string[]): Promise<{ userUuid: string; groups: string[] }[]> {
+  const rows = await inChunks(userIds, (chunk) => db.select().from(groupMembers).where(inArray(groupMembers.userId, chunk)));
+  return userIds.map((id) => ({ userUuid: id, groups: rows.filter((r) => r.userId === id).map((r) => r.groupId) }));
+}

@@ -110,6 +110,14 @@ export interface Removal {
   roomDeleted: boolean;
   /** The user removed (their D1 id), when a user was. */
   removedUser?: string;
+  /** The group removed, when a group attendee was: its members follow (the dialect layer knows them). */
+  removedGroup?: string;
+}
+
+/** A user who left a group (or whose group attendee went): their remaining groups decide whether they stay. */
+export interface GroupLeaver {
+  userUuid: string;
+  groups: string[];
 }
 
 /** Members a chat writer could mention, and who is asking. */

@@ -71,6 +71,7 @@ export class IndexSync {
           commentCount: this.store.chat.commentCount(),
           messageCount: this.store.chat.messageCount(),
           lastCommonRead: this.store.lastCommonRead(),
+          groups: JSON.stringify(this.store.attendees("actor_type = 'groups'").map((a) => a.actorId)),
           version: meta.version,
         };
         const { id: _id, ...update } = summary;

@@ -13,7 +13,7 @@ import { events } from "../db/schema";
 import { ALNUM, randomString, sha1Hex, verifyPassword } from "../lib/crypto";
 import { Commit, ORPHAN_GRACE_SECONDS, SESSION_KILL_SECONDS } from "./commit";
 import { ChatFeed } from "./chat-feed";
-import { type Caller, type CallerView, type ChatPage, type ChatQuery, type ChatRoomFacts, type MentionCandidates, type CallPeer, type CallStart, fail, ok, type Outcome, type ParticipantList, type Removal, type RoomGrant } from "./contract";
+import { type Caller, type CallerView, type ChatPage, type ChatQuery, type ChatRoomFacts, type GroupLeaver, type MentionCandidates, type CallPeer, type CallStart, fail, ok, type Outcome, type ParticipantList, type Removal, type RoomGrant } from "./contract";
 import { IndexSync } from "./index-sync";
 import { access, callerAttendee, callerSession, participantAccess, stripUser, type Tx } from "./ops/actor";
 import * as calls from "./ops/calls";
@@ -363,6 +363,11 @@ export class RoomObject extends DurableObject<Env> {
       return ok(added);
     });
     return done.ok ? done.value : 0;
+  }
+
+  /** Users who left a group attendee (or lost it): plain members without another such group go. */
+  async pruneGroupLeavers(leavers: GroupLeaver[]): Promise<Outcome<number>> {
+    return this.apply((tx) => ok(membership.pruneGroupLeavers(tx, leavers)));
   }
 
   /** Removes an attendee; removing oneself follows the leave-for-good rules. */

@@ -7,7 +7,7 @@ import { z } from "@hono/zod-openapi";
 import { OFFLINE, statusesByLogin } from "./status";
 import { database } from "../db/client";
 import { queueEmails } from "../db/outbox";
-import { findGroup, findUserByLogin, findUsersByIds, groupMemberIds } from "../db/users";
+import { findGroup, findUserByLogin, findUsersByIds, groupMemberIds, usersWithGroups } from "../db/users";
 import { config } from "../lib/config";
 import { currentUser, type AppContext, type AppEnv } from "../lib/context";
 import { notifyUsers } from "../cloud/notify";
@@ -171,6 +171,11 @@ export function registerTalkParticipantRoutes(app: OpenAPIHono<AppEnv>) {
       if (removal.roomDeleted) forgetToken(r.token);
       // A removed user's invitation to the conversation is withdrawn.
       if (removal.removedUser) await withdrawNotifications(database(c.env), "room", r.token, [removal.removedUser]);
+      // A removed group takes along its members who have no other way in (reference: group members follow).
+      if (removal.removedGroup) {
+        const db = database(c.env);
+        unwrap(await r.stub.pruneGroupLeavers(await usersWithGroups(db, await groupMemberIds(db, removal.removedGroup))));
+      }
       return { data: null };
     },
   );

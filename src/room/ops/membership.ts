@@ -4,7 +4,7 @@
  * same rules whichever dialect asks; removals and demotions reach every live presence through the
  * change they record.
  */
-import { type Caller, fail, ok, type Outcome, type Removal } from "../contract";
+import { type Caller, fail, type GroupLeaver, ok, type Outcome, type Removal } from "../contract";
 import { initialPermissions, isLoggedInModeratorType, isModeratorType, modifyPermissions, type PermissionMethod } from "../permissions";
 import { isGroupOrPublic, isOneToOne } from "../rules";
 import { type AttendeeRow, nowSeconds } from "../store";
@@ -65,11 +65,20 @@ export function addParticipants(
   return ok({ meta: { ...meta }, type: meta.type, typeChanged, invited, addedUsers });
 }
 
-/** Adds members the Worker vouches for (room creation flows, re-adding one-to-one partners). */
+/**
+ * Adds members the Worker vouches for (room creation flows, re-adding one-to-one partners, a user
+ * joining a group that is an attendee). A self-joined user added as a member becomes one.
+ */
 export function addMembers(tx: Tx, members: NewMember[], actor?: ChatActor): number {
   let added = 0;
   for (const m of members) {
-    if (tx.store.attendeeByActor(m.actorType, m.actorId)) continue;
+    const existing = tx.store.attendeeByActor(m.actorType, m.actorId);
+    if (existing?.participantType === ParticipantType.UserSelfJoined && m.participantType === ParticipantType.User) {
+      updateAttendee(tx, existing, { participantType: ParticipantType.User });
+      tx.change.settings = true;
+      added += 1;
+    }
+    if (existing) continue;
     insertMember(tx, m, actor);
     tx.change.settings = true;
     added += 1;
@@ -93,7 +102,7 @@ export function removeOther(tx: Tx, caller: Caller, attendeeId: number): Outcome
   removeAttendee(tx, target);
   recordMembership(tx, callerActor(caller, granted.value.attendee), "removed", target);
   tx.change.settings = true;
-  return ok({ roomDeleted: false, ...(target.userUuid ? { removedUser: target.userUuid } : {}) });
+  return ok({ roomDeleted: false, ...(target.userUuid ? { removedUser: target.userUuid } : {}), ...(target.actorType === "groups" ? { removedGroup: target.actorId } : {}) });
 }
 
 /**
@@ -253,4 +262,21 @@ export function userDeleted(tx: Tx, userid: string, displayName: string): Outcom
   }
   if (isGroupOrPublic(meta.type) && tx.store.countMembers() === 0) return ok("wipe");
   return ok("kept");
+}
+
+/**
+ * Users who left a group, or whose group attendee was removed: a plain member (type 3) goes unless
+ * another of their groups is an attendee; moderators and owners stay, as in the reference.
+ */
+export function pruneGroupLeavers(tx: Tx, leavers: GroupLeaver[]): number {
+  const groups = new Set(tx.store.attendees("actor_type = 'groups'").map((a) => a.actorId));
+  let removed = 0;
+  for (const l of leavers) {
+    const a = tx.store.attendeeByUser(l.userUuid);
+    if (a?.participantType !== ParticipantType.User || l.groups.some((g) => groups.has(g))) continue;
+    removeAttendee(tx, a);
+    tx.change.settings = true;
+    removed += 1;
+  }
+  return removed;
 }

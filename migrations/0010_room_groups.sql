@@ -1,0 +1,1 @@
+ALTER TABLE `rooms` ADD `groups` text DEFAULT '[]' NOT NULL;

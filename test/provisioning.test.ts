@@ -124,3 +124,25 @@ describe("Basic auth", () => {
     expect(res.status).toBe(401);
   });
 });
+
+describe("DELETE /cloud/groups/{groupid}", () => {
+  it("deletes a group for administrators (101 unknown); its conversations lose it and the members it alone let in", async () => {
+    const group = unique("delgrp");
+    expect((await ocs("POST", "/ocs/v2.php/cloud/groups", { auth: ADMIN, body: { groupid: group } })).status).toBe(200);
+    const owner = await createUser("delgrpowner");
+    const member = await createUser("delgrpmember", { groups: [group] });
+    const created = await ocs("POST", "/ocs/v2.php/apps/spreed/api/v4/room", { auth: owner, body: { roomType: 2, roomName: "Doomed group", source: "groups", invite: group } });
+    const token = created.data.token as string;
+    expect((await ocs("DELETE", `/ocs/v2.php/cloud/groups/${group}`, { auth: owner })).status).toBe(403);
+    expect((await ocs("DELETE", `/ocs/v2.php/cloud/groups/${group}`, { auth: ADMIN })).status).toBe(200);
+    const unknown = await ocs("DELETE", `/ocs/v2.php/cloud/groups/${group}`, { auth: ADMIN });
+    expect([unknown.status, unknown.meta.statuscode]).toEqual([400, 101]);
+    const left = (await ocs("GET", `/ocs/v2.php/apps/spreed/api/v4/room/${token}/participants`, { auth: owner })).data as { actorType: string; actorId: string }[];
+    expect(left.map((p) => `${p.actorType}/${p.actorId}`)).toEqual([`users/${owner.user}`]);
+    expect(((await ocs("GET", "/ocs/v2.php/apps/spreed/api/v4/room", { auth: member })).data as { token: string }[]).map((r) => r.token)).not.toContain(token);
+    // Re-creating the group does not bring old conversations back to new members.
+    expect((await ocs("POST", "/ocs/v2.php/cloud/groups", { auth: ADMIN, body: { groupid: group } })).status).toBe(200);
+    expect((await ocs("POST", `/ocs/v2.php/cloud/users/${member.user}/groups`, { auth: ADMIN, body: { groupid: group } })).status).toBe(200);
+    expect(((await ocs("GET", "/ocs/v2.php/apps/spreed/api/v4/room", { auth: member })).data as { token: string }[]).map((r) => r.token)).not.toContain(token);
+  });
+});

@@ -9,8 +9,10 @@ import {
   addToGroup,
   createGroup,
   createUser,
+  deleteGroup,
   deleteUser,
   findGroup,
+  groupMemberIds,
   findUserByLogin,
   removeFromGroup,
   searchUsers,
@@ -114,6 +116,21 @@ export function registerCloudRoutes(app: OpenAPIHono<AppEnv>) {
       return { data: [] };
     },
   );
+
+  // Nextcloud's provisioning API: 101 for an unknown group, 102 for the admin group. The group's
+  // conversations lose it, and its plain members without another attendee group leave them.
+  ocsRoute(app, { method: "delete", path: "/ocs/v2.php/cloud/groups/{groupid}", summary: "Delete a group", tags: TAGS, auth: "admin" }, async (c, _p, path) => {
+    const db = database(c.env);
+    const groupId = path.groupid ?? "";
+    if (!(await findGroup(db, groupId))) throw new OcsError(400, [], "", 101);
+    if (groupId === "admin") throw new OcsError(400, [], "", 102);
+    const members = await groupMemberIds(db, groupId);
+    const rooms = await roomsWithGroup(db, groupId);
+    await deleteGroup(db, groupId);
+    const leavers = await usersWithGroups(db, members);
+    for (const id of rooms) await roomStub(c.env, id).pruneGroupLeavers(leavers, groupId);
+    return { data: [] };
+  });
 
   const GroupParam = z.object({ groupid: z.string().min(1).max(64) });
   for (const method of ["post", "delete"] as const) {

@@ -92,6 +92,11 @@ export async function groupMemberIds(db: Db, groupId: string): Promise<string[]>
   return rows.map((r) => r.id);
 }
 
+/** Deletes a group (its memberships go with it: the foreign key cascades). */
+export async function deleteGroup(db: Db, id: string) {
+  await db.batch([db.delete(groupMembers).where(eq(groupMembers.groupId, id)), db.delete(groups).where(eq(groups.id, id))]);
+}
+
 export async function addToGroup(db: Db, groupId: string, userId: string) {
   await db.insert(groupMembers).values({ groupId, userId }).onConflictDoNothing();
 }

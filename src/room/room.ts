@@ -366,8 +366,8 @@ export class RoomObject extends DurableObject<Env> {
   }
 
   /** Users who left a group attendee (or lost it): plain members without another such group go. */
-  async pruneGroupLeavers(leavers: GroupLeaver[]): Promise<Outcome<number>> {
-    return this.apply((tx) => ok(membership.pruneGroupLeavers(tx, leavers)));
+  async pruneGroupLeavers(leavers: GroupLeaver[], removedGroup?: string): Promise<Outcome<number>> {
+    return this.apply((tx) => ok(membership.pruneGroupLeavers(tx, leavers, removedGroup)));
   }
 
   /** Removes an attendee; removing oneself follows the leave-for-good rules. */

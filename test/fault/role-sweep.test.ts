@@ -89,6 +89,7 @@ function talkTable(target: number): Record<string, TalkRoute> {
     // Another user's profile: only administrators (the caller's own is allowed, not swept here).
     [`PUT /ocs/v2.php/cloud/users/{userid}`]: { guard: "admin", body: { key: "displayname", value: "Hijacked" } },
     [`PUT /ocs/v2.php/cloud/groups/{groupid}`]: { guard: "admin", body: { key: "displayname", value: "Hijacked" } },
+    [`DELETE /ocs/v2.php/cloud/groups/{groupid}`]: { guard: "admin" },
     [`DELETE /ocs/v2.php/core/apppassword`]: { guard: "L" },
     [`PUT ${room}/participants/state`]: { guard: "P", room: true, body: { state: 0 } },
     [`PUT /ocs/v2.php/apps/user_status/api/v1/user_status/status`]: { guard: "L", body: { statusType: "dnd" } },

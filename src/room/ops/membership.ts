@@ -265,10 +265,16 @@ export function userDeleted(tx: Tx, userid: string, displayName: string): Outcom
 }
 
 /**
- * Users who left a group, or whose group attendee was removed: a plain member (type 3) goes unless
- * another of their groups is an attendee; moderators and owners stay, as in the reference.
+ * Users who left a group, or whose group attendee was removed (or deleted, `removedGroup`): a plain
+ * member (type 3) goes unless another of their groups is an attendee; moderators and owners stay.
  */
-export function pruneGroupLeavers(tx: Tx, leavers: GroupLeaver[]): number {
+export function pruneGroupLeavers(tx: Tx, leavers: GroupLeaver[], removedGroup?: string): number {
+  // A deleted group leaves every room first (its members follow below).
+  const group = removedGroup ? tx.store.attendeeByActor("groups", removedGroup) : null;
+  if (group) {
+    removeAttendee(tx, group);
+    tx.change.settings = true;
+  }
   const groups = new Set(tx.store.attendees("actor_type = 'groups'").map((a) => a.actorId));
   let removed = 0;
   for (const l of leavers) {

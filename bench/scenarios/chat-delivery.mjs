@@ -15,10 +15,10 @@
  * message sent in the window.
  */
 import { Http } from "../lib/http.mjs";
-import { cpuWindow, customRow, summarize } from "../lib/custom.mjs";
+import { customRow, summarize } from "../lib/custom.mjs";
+import { deliveryWindow } from "../lib/delivery.mjs";
 import { basicAuth, createGroup, createUser, mapLimit, OcsUser, TALK } from "../lib/ocs.mjs";
 import { guestTicket, joinMeeting, OpenTalkUser, signalingSocket } from "../lib/opentalk.mjs";
-import { percentile } from "../lib/stats.mjs";
 import { PASSWORD } from "./shared.mjs";
 import { closeAll, keepAlive, plainSockets, sleep } from "./shared-ws.mjs";
 
@@ -101,73 +101,28 @@ function longPoller(http, token, user, lastKnown) {
 }
 
 /**
- * 20 messages/s for warm-up + window, alternately from `senders[0]` and `senders[1]`; resolves
- * once every recipient has every message, with the window's latencies and CPU.
+ * One window (bench/lib/delivery.mjs) at RATE messages/s, sent alternately by `senders`; each
+ * message's text carries the window's tag and its number, which the recipients report back.
  */
 function chatWindow({ tag, recipients, senders, warmupMs, windowMs, pids }) {
-  const n = recipients.length;
-  const sentAt = [];
-  const remaining = [];
-  const latencies = [];
-  let deliveries = 0;
-  let done = 0;
-  let measuring = false;
-  let sending = true;
-  let drained = null;
-  for (const r of recipients) {
-    r.onMessage = (windowTag, k) => {
-      if (windowTag !== tag || sentAt[k] === undefined) return;
-      if (measuring) {
-        deliveries += 1;
-        latencies.push(performance.now() - sentAt[k]);
+  return deliveryWindow({
+    n: recipients.length,
+    load: { rate: RATE },
+    warmupMs,
+    windowMs,
+    pids,
+    drainMs: 40_000,
+    send: (k) => senders[k % senders.length](`bench ${tag} ${k}`),
+    subscribe(deliver) {
+      for (const r of recipients) {
+        r.onMessage = (windowTag, k) => {
+          if (windowTag === tag) deliver(k);
+        };
       }
-      remaining[k] -= 1;
-      if (remaining[k] === 0) {
-        done += 1;
-        if (!sending && done === sentAt.length) drained?.();
-      }
-    };
-  }
-  const send = () => {
-    const k = sentAt.length;
-    sentAt.push(performance.now());
-    remaining.push(n);
-    senders[k % senders.length](`bench ${tag} ${k}`);
-  };
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const ticker = setInterval(() => {
-      const due = Math.floor(((performance.now() - start) / 1000) * RATE) + 1;
-      while (sending && sentAt.length < due) send();
-    }, 5);
-    let cpu = null;
-    setTimeout(() => {
-      latencies.length = 0;
-      deliveries = 0;
-      measuring = true;
-      cpu = cpuWindow(pids);
-    }, warmupMs);
-    setTimeout(() => {
-      measuring = false;
-      const used = cpu.stop();
-      sending = false;
-      clearInterval(ticker);
-      const timer = setTimeout(() => reject(new Error(`lost deliveries: ${sentAt.length - done} of ${sentAt.length} messages did not reach all ${n} participants`)), 40_000);
-      drained = () => {
-        clearTimeout(timer);
+      return () => {
         for (const r of recipients) r.onMessage = () => {};
-        latencies.sort((a, b) => a - b);
-        resolve({
-          p50: percentile(latencies, 50),
-          p99: percentile(latencies, 99),
-          cpuUs: (used.serverSeconds * 1e6) / deliveries,
-          serverCpu: used.serverCpu,
-          otherCpu: used.otherCpu,
-          messages: sentAt.length,
-        });
       };
-      if (done === sentAt.length) drained();
-    }, warmupMs + windowMs);
+    },
   });
 }
 

@@ -21,8 +21,8 @@
  * Messages from one sender reach each socket in order, so the k-th frame a socket receives is the
  * k-th message sent; the run checks that every socket got every message.
  */
-import { cpuWindow, customRow, summarize } from "../lib/custom.mjs";
-import { percentile } from "../lib/stats.mjs";
+import { customRow, summarize } from "../lib/custom.mjs";
+import { deliveryWindow } from "../lib/delivery.mjs";
 import { closeAll, edgetalkMeeting, keepAlive, plainSockets, sleep } from "./shared-ws.mjs";
 
 const SIZES = [50, 200];
@@ -33,83 +33,28 @@ const LOADS = [
 const EDGETALK_FRAME = JSON.stringify({ namespace: "moderation", payload: { action: "enable_raise_hands" } });
 
 /**
- * Runs the load for `warmupMs`, then measures for `windowMs`, then stops sending and waits until
- * every message reached every socket. Resolves with the window's figures.
+ * One window on `sockets` (bench/lib/delivery.mjs): the first socket sends `frame`; messages from
+ * one sender reach each socket in order, so the k-th matching frame a socket receives is message k.
  */
 function fanoutWindow({ sockets, frame, match, load, warmupMs, windowMs, pids }) {
-  const n = sockets.length;
-  const sender = sockets[0];
-  const sentAt = [];
-  const remaining = [];
-  const counts = new Array(n).fill(0);
-  const latencies = [];
-  let done = 0;
-  let deliveries = 0;
-  let sending = true;
-  let measuring = false;
-  let drained = null;
-
-  const send = () => {
-    sentAt.push(performance.now());
-    remaining.push(n);
-    sender.send(frame);
-  };
-  sockets.forEach((socket, i) => {
-    socket.handler = (data) => {
-      if (!match(data)) return;
-      const k = counts[i]++;
-      if (measuring) {
-        deliveries += 1;
-        latencies.push(performance.now() - sentAt[k]);
+  return deliveryWindow({
+    n: sockets.length,
+    load,
+    warmupMs,
+    windowMs,
+    pids,
+    send: () => sockets[0].send(frame),
+    subscribe(deliver) {
+      for (const socket of sockets) {
+        let count = 0;
+        socket.handler = (data) => {
+          if (match(data)) deliver(count++);
+        };
       }
-      remaining[k] -= 1;
-      if (remaining[k] > 0) return;
-      done += 1;
-      if (sending && load.inFlight) send();
-      else if (!sending && done === sentAt.length) drained?.();
-    };
-  });
-
-  return new Promise((resolve, reject) => {
-    let ticker = null;
-    if (load.inFlight) for (let i = 0; i < load.inFlight; i++) send();
-    else {
-      const start = performance.now();
-      ticker = setInterval(() => {
-        const due = Math.floor(((performance.now() - start) / 1000) * load.rate) + 1;
-        while (sentAt.length < due) send();
-      }, 5);
-    }
-    let cpu = null;
-    setTimeout(() => {
-      latencies.length = 0;
-      deliveries = 0;
-      measuring = true;
-      cpu = cpuWindow(pids);
-    }, warmupMs);
-    setTimeout(() => {
-      measuring = false;
-      const used = cpu.stop();
-      sending = false;
-      if (ticker) clearInterval(ticker);
-      const timer = setTimeout(() => reject(new Error(`lost deliveries: ${sentAt.length - done} of ${sentAt.length} messages did not reach all ${n} sockets`)), 20_000);
-      drained = () => {
-        clearTimeout(timer);
+      return () => {
         for (const s of sockets) s.handler = () => {};
-        latencies.sort((a, b) => a - b);
-        resolve({
-          rate: deliveries / used.seconds,
-          p50: percentile(latencies, 50),
-          p99: percentile(latencies, 99),
-          cpuUs: (used.serverSeconds * 1e6) / deliveries,
-          serverCpu: used.serverCpu,
-          otherCpu: used.otherCpu,
-          loadCpu: used.loadCpu,
-          messages: sentAt.length,
-        });
       };
-      if (done === sentAt.length) drained();
-    }, warmupMs + windowMs);
+    },
   });
 }
 

@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { HOST, freePort, root, startEdgeTalk } from "../process/dev-server.mjs";
+import { HOST, root, startEdgeTalk } from "../process/dev-server.mjs";
 import { launchChromium } from "./chromium.mjs";
 
 const ADMIN_PASSWORD = "browser-admin-password";
@@ -27,8 +27,13 @@ let app;
 let appOrigin;
 let browser;
 
-/** The test page's origin: static files, the client library from node_modules, and its config. */
-async function serveTestPage(authority, port) {
+/**
+ * The test page's origin: static files, the client library from node_modules, and its config
+ * (`authority()`: EdgeTalk's address, known once it runs). It listens on a port the system picks,
+ * before EdgeTalk starts: reserving a port first and listening later raced with the ports wrangler
+ * takes meanwhile (a lost race left the listen callback waiting forever).
+ */
+async function serveTestPage(authority) {
   const files = {
     "/": ["index.html", "text/html"],
     "/index.html": ["index.html", "text/html"],
@@ -41,7 +46,7 @@ async function serveTestPage(authority, port) {
     const { pathname } = new URL(req.url ?? "/", "http://x");
     if (pathname === "/config.js") {
       res.writeHead(200, { "Content-Type": "text/javascript" });
-      res.end(`window.EDGETALK = ${JSON.stringify({ authority })};`);
+      res.end(`window.EDGETALK = ${JSON.stringify({ authority: authority() })};`);
     } else if (pathname === "/oidc-client-ts.js") {
       res.writeHead(200, { "Content-Type": "text/javascript" });
       res.end(library);
@@ -54,8 +59,11 @@ async function serveTestPage(authority, port) {
       res.end();
     }
   });
-  await new Promise((resolve) => server.listen(port, HOST, resolve));
-  return { server, origin: `http://${HOST}:${port}` };
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, HOST, resolve);
+  });
+  return { server, origin: `http://${HOST}:${server.address().port}` };
 }
 
 async function ocs(method, p, body, auth = { user: "admin", password: ADMIN_PASSWORD }) {
@@ -90,16 +98,15 @@ async function resultAt(page, step) {
 
 describe("the OpenTalk web app's sign-in with oidc-client-ts", () => {
   before(async () => {
-    // The page's origin is only known once its port is: reserve it first, configure EdgeTalk with it.
-    const pagePort = await freePort();
-    appOrigin = `http://${HOST}:${pagePort}`;
+    // The page's origin is only known once it listens: serve it first, configure EdgeTalk with it.
+    app = await serveTestPage(() => edgetalk.base);
+    appOrigin = app.origin;
     const clients = [{ client_id: "Frontend", redirect_uris: [`${appOrigin}/callback.html`], post_logout_redirect_uris: [`${appOrigin}/`] }];
     edgetalk = await startEdgeTalk({
       label: "browser",
       adminPassword: ADMIN_PASSWORD,
       envLines: [`EDGETALK_OIDC_CLIENTS='${JSON.stringify(clients)}'`, `EDGETALK_CORS_ORIGINS=${appOrigin}`],
     });
-    app = await serveTestPage(edgetalk.base, pagePort);
     const created = await ocs("POST", "/ocs/v2.php/cloud/users", { userid: USER.login, password: USER.password, displayName: "Web User", email: "web@example.test" });
     assert.equal(created.status, 200, JSON.stringify(created.body));
     browser = await launchChromium();

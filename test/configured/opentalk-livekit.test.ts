@@ -157,9 +157,9 @@ describe("the OpenTalk web app's meeting with a LiveKit server", () => {
       o.send("moderation", { action: "send_to_waiting_room", target: gj.id });
       await g.next("moderation", "sent_to_waiting_room");
       expect((await b.next("control", "left", (f) => f.payload.id === gj.id)).payload.reason).toBe("sent_to_waiting_room");
-      const identities = ((await livekitState()).rooms[roomId] ?? []).map((p) => p.identity);
-      expect(identities).toContain(bj.id);
-      expect(identities).not.toContain(gj.id);
+      const identities = async () => ((await livekitState()).rooms[roomId] ?? []).map((p) => p.identity);
+      await expect.poll(identities).not.toContain(gj.id);
+      expect(await identities()).toContain(bj.id);
       g.send("livekit", { action: "create_new_access_token" });
       expect((await g.next("control", "error")).payload.error).toBe("not_yet_joined");
 

@@ -469,23 +469,24 @@ export class OpenTalkSignaling implements Presence {
     // in storage and the next moderator to join receives it in join_success.
     const remaining = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM ot_participants WHERE connected = 1").one().n;
     if (remaining === 0) this.sql.exec("DELETE FROM ot_settings");
-    // Media ends with the membership, before anyone hears that the participant left.
-    if (p.status === "joined") await this.livekit.left(this.roomId, p.id);
-    if (remaining === 0) await this.livekit.ended(this.roomId);
     await this.host.apply((tx) => {
       leaveMeeting(tx, p.id);
       if (remaining === 0) tx.store.clearBans();
       return ok(null);
     });
+    // Media ends with the membership. Only after the room's state is written: the LiveKit calls
+    // let other events in (a resumption must not find a half-left participant).
+    if (p.status === "joined") await this.livekit.left(this.roomId, p.id);
+    if (remaining === 0) await this.livekit.ended(this.roomId);
   }
 
   /** The participant is out of the meeting but still connected (sent to the waiting room). */
   private async leaveCall(participantId: string): Promise<void> {
-    await this.livekit.left(this.roomId, participantId);
     await this.host.apply((tx) => {
       leaveMeeting(tx, participantId);
       return ok(null);
     });
+    await this.livekit.left(this.roomId, participantId);
   }
 
   // -------------------------------------------------------------------------------------------

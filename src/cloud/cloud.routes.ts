@@ -128,7 +128,8 @@ export function registerCloudRoutes(app: OpenAPIHono<AppEnv>) {
     const rooms = await roomsWithGroup(db, groupId);
     await deleteGroup(db, groupId);
     const leavers = await usersWithGroups(db, members);
-    for (const id of rooms) await roomStub(c.env, id).pruneGroupLeavers(leavers, groupId);
+    // Each room follows on its own: one RPC per room, side by side.
+    await Promise.all(rooms.map((id) => roomStub(c.env, id).pruneGroupLeavers(leavers, groupId)));
     return { data: [] };
   });
 
@@ -148,11 +149,8 @@ export function registerCloudRoutes(app: OpenAPIHono<AppEnv>) {
         // unless they are a moderator there or another of their groups is an attendee too.
         const rooms = await roomsWithGroup(db, p.groupid);
         const leaver = method === "delete" ? (await usersWithGroups(db, [user.id]))[0] : null;
-        for (const id of rooms) {
-          const stub = roomStub(c.env, id);
-          if (leaver) await stub.pruneGroupLeavers([leaver]);
-          else await stub.addMembers([{ actorType: "users", actorId: user.userid, displayName: user.displayName, participantType: ParticipantType.User, userUuid: user.id }]);
-        }
+        const joiner = { actorType: "users" as const, actorId: user.userid, displayName: user.displayName, participantType: ParticipantType.User, userUuid: user.id };
+        await Promise.all(rooms.map((id) => (leaver ? roomStub(c.env, id).pruneGroupLeavers([leaver]) : roomStub(c.env, id).addMembers([joiner]))));
         return { data: [] };
       },
     );

@@ -92,7 +92,7 @@ export async function groupMemberIds(db: Db, groupId: string): Promise<string[]>
   return rows.map((r) => r.id);
 }
 
-/** Deletes a group (its memberships go with it: the foreign key cascades). */
+/** Deletes a group and its memberships (explicitly, in one batch, whatever the foreign keys do). */
 export async function deleteGroup(db: Db, id: string) {
   await db.batch([db.delete(groupMembers).where(eq(groupMembers.groupId, id)), db.delete(groups).where(eq(groups.id, id))]);
 }
@@ -171,6 +171,7 @@ export async function findUsersByNameOrEmail(db: Db, term: string, limit: number
 
 /** Each user with the groups they are in now (who stays in a room whose group attendee they lost). */
 export async function usersWithGroups(db: Db, userIds: string[]): Promise<{ userUuid: string; groups: string[] }[]> {
-  const rows = await inChunks(userIds, (chunk) => db.select().from(groupMembers).where(inArray(groupMembers.userId, chunk)));
-  return userIds.map((id) => ({ userUuid: id, groups: rows.filter((r) => r.userId === id).map((r) => r.groupId) }));
+  const groupsOf = new Map<string, string[]>(userIds.map((id) => [id, []]));
+  for (const r of await inChunks(userIds, (chunk) => db.select().from(groupMembers).where(inArray(groupMembers.userId, chunk)))) groupsOf.get(r.userId)?.push(r.groupId);
+  return userIds.map((id) => ({ userUuid: id, groups: groupsOf.get(id) ?? [] }));
 }

@@ -50,13 +50,14 @@ export function registerTalkCallRoutes(app: OpenAPIHono<AppEnv>) {
       // Calling into a one-to-one room whose partner left brings them back first.
       if (await refillPartners(c, r.stub, outcome)) outcome = await join();
       const joined = unwrap(outcome);
-      // Joining answers one's own call notification (the reference removes it).
       const user = currentUser(c);
-      if (user) await withdrawNotifications(database(c.env), "call", r.token, [user.id]);
+      const db = database(c.env);
       // A new call is announced to the members, unless it was started silently; it replaces the
       // room's earlier notifications (invitations, an older call), as the reference's listener does.
-      if (joined.started && !p.silent) {
-        const db = database(c.env);
+      // Otherwise joining answers one's own call notification (the reference removes it).
+      if (!joined.started || p.silent) {
+        if (user) await withdrawNotifications(db, "call", r.token, [user.id]);
+      } else {
         await Promise.all([withdrawObjectNotifications(db, "room", r.token), withdrawObjectNotifications(db, "call", r.token)]);
         await notifyUsers(
           c,

@@ -26,6 +26,7 @@ import { ocsRoute } from "../lib/route";
 import { roomsOfUser, roomsWithGroup } from "../db/rooms";
 import { ParticipantType } from "../room/types";
 import { roomStub } from "../room/directory";
+import { helloV2PublicKey } from "../talk/standalone/auth";
 import { capabilities } from "../talk/capabilities";
 import { EDGETALK_VERSION } from "../version";
 
@@ -58,7 +59,7 @@ export function registerCloudRoutes(app: OpenAPIHono<AppEnv>) {
     app,
     { method: "get", path: "/ocs/v2.php/cloud/capabilities", summary: "Server capabilities", tags: ["Nextcloud"], auth: "public" },
     async (c) => {
-      const talk = capabilities(c.env, currentUser(c));
+      const talk = capabilities(c.env, currentUser(c), await helloV2PublicKey(config(c.env).secret));
       return { data: { ...talk, capabilities: { ...talk.capabilities, ...nextcloudCapabilities(issuerUrl(config(c.env), c.req.url)) } } };
     },
   );

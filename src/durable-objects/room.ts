@@ -2,6 +2,8 @@
  * The deployed room Durable Object: the dialect-neutral core (src/room/room.ts) plus the live
  * protocols it hosts, each a presence that hears every committed room change:
  * - Talk's internal signaling long-poll (src/talk/longpoll.ts), reached by RPC;
+ * - Talk's standalone signaling WebSocket (src/talk/standalone/), reached by `fetch` of
+ *   `/talk-signaling`, with the hibernation API;
  * - OpenTalk's signaling WebSocket (src/opentalk/signaling/), reached by `fetch` after the Worker
  *   redeemed a ticket, with the hibernation API.
  */
@@ -12,14 +14,28 @@ import type { Caller, Outcome } from "../room/contract";
 import type { Presence } from "../room/presence";
 import { RoomObject } from "../room/room";
 import { type SignalingPost, type SignalingPull, TalkLongPoll } from "../talk/longpoll";
+import { TALK_SIGNALING_PATH, TalkStandalone } from "../talk/standalone/protocol";
 
 export class Room extends RoomObject {
   private talkModule: TalkLongPoll | null = null;
+  private standaloneModule: TalkStandalone | null = null;
   private openTalkModule: OpenTalkSignaling | null = null;
 
   private get talk(): TalkLongPoll {
-    this.talkModule ??= new TalkLongPoll(this.store);
+    this.talkModule ??= new TalkLongPoll(this.store, (to, message, from) => this.standalone.relayFromLongPoll(to, message, from));
     return this.talkModule;
+  }
+
+  private get standalone(): TalkStandalone {
+    this.standaloneModule ??= new TalkStandalone({
+      ctx: this.ctx,
+      store: this.store,
+      secret: config(this.env).secret,
+      apply: (op) => this.apply(op),
+      armAlarm: () => this.commit.arm(),
+      queueForLongPoll: (to, message) => this.talk.queue(to, message),
+    });
+    return this.standaloneModule;
   }
 
   private get openTalk(): OpenTalkSignaling {
@@ -35,7 +51,7 @@ export class Room extends RoomObject {
   }
 
   protected override presences(): Presence[] {
-    return [this.talk, this.openTalk];
+    return [this.talk, this.standalone, this.openTalk];
   }
 
   // Talk internal signaling
@@ -55,20 +71,23 @@ export class Room extends RoomObject {
     return this.openTalk.prepare(start);
   }
 
-  /** The only fetch: the signaling upgrade forwarded by the Worker after redeeming a ticket. */
+  /** The only fetch: a signaling upgrade forwarded by the Worker (Talk's, or OpenTalk's after redeeming a ticket). */
   override async fetch(request: Request): Promise<Response> {
+    if (new URL(request.url).pathname === TALK_SIGNALING_PATH) return this.standalone.accept(request);
     return this.openTalk.accept(request);
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    await this.openTalk.message(ws, message);
+    if (TalkStandalone.owns(ws)) await this.standalone.message(ws, message);
+    else await this.openTalk.message(ws, message);
   }
 
   override async webSocketClose(ws: WebSocket): Promise<void> {
-    await this.openTalk.closed(ws);
+    if (TalkStandalone.owns(ws)) await this.standalone.closed(ws);
+    else await this.openTalk.closed(ws);
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
-    await this.openTalk.closed(ws);
+    await this.webSocketClose(ws);
   }
 }

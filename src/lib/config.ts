@@ -38,6 +38,11 @@ export interface Config {
   sharedFolder: { url: string; user: string; password: string; directory: string };
   /** The LiveKit server of OpenTalk meetings (media); null = not configured (`livekit_unavailable`). */
   livekit: LiveKitSettings | null;
+  /**
+   * How Talk clients signal: "websocket" (default) names the room's standalone-signaling socket in
+   * the signaling settings; "internal" keeps them on the long-poll.
+   */
+  talkSignaling: "websocket" | "internal";
 }
 
 export interface LiveKitSettings {
@@ -140,6 +145,7 @@ export function parseConfig(vars: Vars): Config {
       directory: (vars.EDGETALK_SHARED_FOLDER_DIRECTORY || "opentalk").replace(/^\/+|\/+$/g, ""),
     },
     livekit: parseLiveKit(vars),
+    talkSignaling: vars.EDGETALK_TALK_SIGNALING === "internal" ? "internal" : "websocket",
   };
 }
 

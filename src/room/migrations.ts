@@ -79,6 +79,14 @@ const MIGRATIONS: string[] = [
   `ALTER TABLE attendees ADD COLUMN read_privacy INTEGER NOT NULL DEFAULT 0;`,
   // Users told they were added ("… invited you"): their first join answers it (the notification goes).
   `ALTER TABLE attendees ADD COLUMN invitation_open INTEGER NOT NULL DEFAULT 0;`,
+  // Talk's standalone signaling over the room's WebSockets (src/talk/standalone/): the signaling
+  // sessions (hello done; resumable for a while after their socket dropped) with the Talk session
+  // each joined, and the participants as last announced to them.
+  `CREATE TABLE talk_ws_sessions (
+     sid TEXT PRIMARY KEY, resume_hash TEXT NOT NULL UNIQUE, user_id TEXT, display_name TEXT NOT NULL DEFAULT '',
+     features TEXT NOT NULL DEFAULT '[]', talk_session TEXT, attendee_id INTEGER,
+     connected INTEGER NOT NULL DEFAULT 1, expires INTEGER);
+   CREATE TABLE talk_ws_peers (talk_session TEXT PRIMARY KEY, sid TEXT NOT NULL, fingerprint TEXT NOT NULL, in_call INTEGER NOT NULL);`,
 ];
 
 export function migrate(sql: SqlStorage): number {

@@ -75,7 +75,7 @@ export class RoomStore {
    */
   wipe(): void {
     const id = this.meta?.id;
-    for (const table of ["messages", "chat_settings", "signaling_messages", "sessions", "attendees", "ot_participants", "ot_settings", "ot_talk_peers", "bans", "index_pending", "meta"]) {
+    for (const table of ["messages", "chat_settings", "signaling_messages", "sessions", "attendees", "ot_participants", "ot_settings", "ot_talk_peers", "talk_ws_sessions", "talk_ws_peers", "bans", "index_pending", "meta"]) {
       this.sql.exec(`DELETE FROM ${table}`);
     }
     this.meta = null;

@@ -63,7 +63,8 @@ export const TALK_FEATURES: readonly string[] = [
 export const MAX_DEFAULT_PERMISSIONS = 254;
 export const MAX_CUSTOM_PERMISSIONS = 255;
 
-export function capabilities(env: Env, user: UserRow | null) {
+/** `helloKey`: the public key of hello v2 tokens (standalone signaling), published as Nextcloud does. */
+export function capabilities(env: Env, user: UserRow | null, helloKey: string) {
   const cfg = config(env);
   const [major, minor, micro] = EDGETALK_VERSION.nextcloud.split(".").map(Number);
   return {
@@ -102,7 +103,7 @@ export function capabilities(env: Env, user: UserRow | null) {
           conversations: { "can-create": true, "force-passwords": false, "list-style": "two-lines", "description-length": 2000 },
           previews: { "max-gif-size": 3_145_728 },
           federation: { enabled: false, "incoming-enabled": false, "outgoing-enabled": false, "only-trusted-servers": true },
-          signaling: { mode: "internal", "session-ping-limit": 200 },
+          signaling: { mode: cfg.talkSignaling === "websocket" ? "external" : "internal", "session-ping-limit": 200, "hello-v2-token-key": helloKey },
           permissions: { "max-default": MAX_DEFAULT_PERMISSIONS, "max-custom": MAX_CUSTOM_PERMISSIONS, default: 0 },
         },
         "config-local": {},

@@ -42,6 +42,9 @@ export interface SignalingPost {
   fn: string;
 }
 
+/** Hands a message to a recipient session that signals over a WebSocket; false when it does not. */
+export type Relay = (to: string, message: { type: string; payload?: unknown; [key: string]: unknown }, from: { talk: string; userId: string | null }) => boolean;
+
 /** The inner message: the recipient and type are what the server looks at; the rest is passed on. */
 const InnerMessage = z.looseObject({ to: z.string().max(600), type: z.string().max(100) });
 
@@ -51,7 +54,10 @@ export class TalkLongPoll implements Presence {
   /** Long-polls waiting, by session id: calling one ends that wait. */
   private readonly waiters = new Map<string, () => void>();
 
-  constructor(private readonly store: RoomStore) {}
+  constructor(
+    private readonly store: RoomStore,
+    private readonly relay: Relay = () => false,
+  ) {}
 
   /**
    * Queues WebRTC messages from the caller's session to other sessions of this room. Messages
@@ -71,9 +77,11 @@ export class TalkLongPoll implements Presence {
       const message = parseInner(post.fn);
       if (!message || (message.type === "control" && !moderator)) continue;
       if (!this.store.sessionById(message.to)) continue;
+      queued += 1;
+      const from = { talk: session.id, userId: sender?.actorType === "users" ? sender.actorId : null };
+      if (this.relay(message.to, { ...message, from: session.id }, from)) continue;
       this.store.queueMessage(message.to, JSON.stringify({ ...message, from: session.id }), now);
       this.waiters.get(message.to)?.();
-      queued += 1;
     }
     return ok(queued);
   }
@@ -95,6 +103,12 @@ export class TalkLongPoll implements Presence {
       return fail(callerAttendee(this.store, caller, null) ? 409 : 404, "session", EMPTY);
     }
     return ok({ messages: this.store.takeMessages(session.id), usersInRoom: this.usersInRoom(this.store.meta, roomSerial) });
+  }
+
+  /** Queues a message for a session's next long-poll (from a session signaling over a WebSocket). */
+  queue(to: string, message: string): void {
+    this.store.queueMessage(to, message, nowSeconds());
+    this.waiters.get(to)?.();
   }
 
   changed(change: RoomChange): void {

@@ -1,13 +1,14 @@
 /**
- * Talk signaling for clients without a signaling server (reference §7.1–7.2): the settings the
- * client starts from (STUN, time-limited TURN credentials) and the internal long-poll, whose
- * waiting happens inside the room Durable Object.
+ * Talk signaling (reference §7): the settings the client starts from (which signaling, hello
+ * credentials, STUN, time-limited TURN credentials), the standalone signaling WebSocket of each
+ * room (served by its Durable Object, src/talk/standalone/), and the internal long-poll for
+ * clients that stay on it, whose waiting happens inside the room Durable Object too.
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
 import { config, type Config } from "../lib/config";
 import { currentUser, type AppEnv } from "../lib/context";
-import { ALNUM, hmac, hmacHex, randomString, toBase64 } from "../lib/crypto";
+import { ALNUM, hmac, randomString, toBase64 } from "../lib/crypto";
 import { OcsError, ocsFail } from "../lib/errors";
 import { ocsRoute } from "../lib/route";
 import type { Outcome } from "../room/contract";
@@ -15,6 +16,12 @@ import type { CallerView } from "../room/contract";
 import { RoomType } from "../room/types";
 import { talkCaller, talkRoom } from "./context";
 import type { SignalingPost, SignalingPull } from "./longpoll";
+import { helloTicket, helloV2Token } from "./standalone/auth";
+import { TALK_SIGNALING_PATH } from "./standalone/protocol";
+import { roomByToken } from "./context";
+
+/** Where a room's standalone signaling WebSocket lives (clients append `spreed`). */
+export const STANDALONE_PREFIX = "/standalone-signaling";
 
 const TAGS = ["Talk signaling"];
 export const TALK_V3 = "/ocs/v2.php/apps/spreed/api/v3";
@@ -39,7 +46,7 @@ export function registerTalkSignalingRoutes(app: OpenAPIHono<AppEnv>) {
     {
       method: "get",
       path: `${TALK_V3}/signaling/settings`,
-      summary: "Signaling settings (internal signaling, STUN and TURN)",
+      summary: "Signaling settings (the room's signaling WebSocket or internal signaling, STUN and TURN)",
       tags: TAGS,
       auth: "public",
       params: z.object({ token: z.string().max(64).optional() }),
@@ -54,18 +61,20 @@ export function registerTalkSignalingRoutes(app: OpenAPIHono<AppEnv>) {
         if (!view || (!view.attendee && view.meta.type !== RoomType.Public)) throw new OcsError(404, []);
       }
       const userId = user?.userid ?? null;
-      const time = Math.floor(Date.now() / 1000);
-      const random = randomString(32, ALNUM);
-      const ticket = `${random}:${time}:${userId ?? ""}:${await hmacHex(cfg.secret, `signaling-ticket:${random}:${time}:${userId ?? ""}`)}`;
+      const ticket = await helloTicket(cfg.secret, userId);
       const stun = cfg.stunServers.length > 0 ? cfg.stunServers : [DEFAULT_STUN];
+      // A conversation's signaling socket lives in its room object: the server is per token.
+      const websocket = Boolean(p.token) && cfg.talkSignaling === "websocket";
+      const base = cfg.publicUrl || new URL(c.req.url).origin;
+      const v2 = websocket ? await helloV2Token(cfg.secret, base, user ? { id: user.userid, displayName: user.displayName } : null) : null;
       return {
         data: {
-          signalingMode: "internal",
+          signalingMode: websocket ? "external" : "internal",
           userId,
           hideWarning: false,
-          server: "",
+          server: websocket ? `${base}${STANDALONE_PREFIX}/${p.token}/` : "",
           ticket,
-          helloAuthParams: { "1.0": { userid: userId, ticket } },
+          helloAuthParams: { "1.0": { userid: userId, ticket }, ...(v2 ? { "2.0": { token: v2 } } : {}) },
           stunservers: [{ urls: stun.map((s) => `stun:${s}`) }],
           turnservers: await turnCredentials(cfg, userId ?? randomString(16, ALNUM)),
           sipDialinInfo: cfg.sipBridgeSecret && cfg.sipDialinInfo ? cfg.sipDialinInfo : "",
@@ -73,6 +82,13 @@ export function registerTalkSignalingRoutes(app: OpenAPIHono<AppEnv>) {
       };
     },
   );
+
+  // The standalone signaling WebSocket of one conversation: the upgrade goes to its room object.
+  app.get(`${STANDALONE_PREFIX}/:token/spreed`, async (c) => {
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") return c.text("Expected a WebSocket upgrade", 426);
+    const room = await roomByToken(c, c.req.param("token"));
+    return room.stub.fetch(new Request(`https://room.internal${TALK_SIGNALING_PATH}`, { headers: { Upgrade: "websocket" } }));
+  });
 
   ocsRoute(
     app,

@@ -18,6 +18,9 @@ import {
 } from "./frames";
 
 /** What the room object gives the protocol: its storage, the one write path, the password. */
+/** The hibernation tag every OpenTalk signaling socket carries (the room object hosts Talk's too). */
+export const OPENTALK_SOCKET_TAG = "opentalk-signaling";
+
 export interface SignalingHost {
   readonly ctx: DurableObjectState;
   readonly store: RoomStore;

@@ -19,7 +19,7 @@ import {
   type Role,
   SIGNALING_PROTOCOL,
 } from "./frames";
-import { controlState, ENTRANT_HEADER, iso, type LeftReason, Meeting, type Participant, type SignalingHost, type SignalingStart, type TicketEntrant } from "./meeting";
+import { controlState, ENTRANT_HEADER, iso, type LeftReason, Meeting, OPENTALK_SOCKET_TAG, type Participant, type SignalingHost, type SignalingStart, type TicketEntrant } from "./meeting";
 import { moderate, type ModerationDeps } from "./moderation";
 
 export { type CreatorInfo, ENTRANT_HEADER, type EventInfo, type LeftReason, type SignalingHost, type SignalingStart, type TicketEntrant } from "./meeting";
@@ -99,7 +99,7 @@ export class OpenTalkSignaling implements Presence {
     if (!participant || !this.host.store.meta) return jsonError(401, "invalid_ticket", "Invalid or expired ticket");
     if (participant.connected) return jsonError(400, "session_running", "the session of the given resumption token is still running");
     const { 0: client, 1: server } = new WebSocketPair();
-    this.host.ctx.acceptWebSocket(server, [participant.id]);
+    this.host.ctx.acceptWebSocket(server, [participant.id, OPENTALK_SOCKET_TAG]);
     server.serializeAttachment({ p: participant.id, seen: Date.now() } satisfies Attachment);
     this.sql.exec("UPDATE ot_participants SET connected = 1, resumption_expires = NULL WHERE id = ?", participant.id);
     await this.host.armAlarm();
@@ -206,7 +206,7 @@ export class OpenTalkSignaling implements Presence {
       return;
     }
     const open = new Set<string>();
-    for (const ws of this.host.ctx.getWebSockets()) {
+    for (const ws of this.host.ctx.getWebSockets(OPENTALK_SOCKET_TAG)) {
       const att = ws.deserializeAttachment() as Attachment | null;
       if (!att || now - att.seen > IDLE_TIMEOUT_MS) {
         if (att) await this.disconnect(att.p, ws, "timeout");
@@ -234,7 +234,7 @@ export class OpenTalkSignaling implements Presence {
 
   /** When the heartbeat wants the alarm: only while sockets exist. */
   nextAlarm(): number | null {
-    if (this.host.ctx.getWebSockets().length === 0) return null;
+    if (this.host.ctx.getWebSockets(OPENTALK_SOCKET_TAG).length === 0) return null;
     const closesAt = this.meeting.setting("closes_at");
     const heartbeat = Date.now() + HEARTBEAT_MS;
     return closesAt ? Math.min(heartbeat, Date.parse(closesAt)) : heartbeat;
@@ -258,7 +258,7 @@ export class OpenTalkSignaling implements Presence {
   private async timeLimitElapsed(now: number): Promise<boolean> {
     const closesAt = this.meeting.setting("closes_at");
     if (!closesAt || Date.parse(closesAt) > now) return false;
-    for (const ws of this.host.ctx.getWebSockets()) {
+    for (const ws of this.host.ctx.getWebSockets(OPENTALK_SOCKET_TAG)) {
       const att = ws.deserializeAttachment() as Attachment | null;
       try {
         ws.send(frame("control", { message: "time_limit_quota_elapsed" }));
@@ -279,7 +279,7 @@ export class OpenTalkSignaling implements Presence {
   changed(change: RoomChange): void {
     this.events.changed(change);
     this.chat.changed(change);
-    if (change.deletedId && this.host.ctx.getWebSockets().length > 0) void this.livekit.ended(change.deletedId);
+    if (change.deletedId && this.host.ctx.getWebSockets(OPENTALK_SOCKET_TAG).length > 0) void this.livekit.ended(change.deletedId);
   }
 
   removeParticipant(target: Participant, message: "kicked" | "banned" | "session_ended", issuedBy?: string): Promise<void> {

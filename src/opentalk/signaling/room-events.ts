@@ -8,7 +8,7 @@ import { MEETING_COOKIE } from "../../room/ops/sessions";
 import { isModeratorType } from "../../room/permissions";
 import type { Coalescer } from "./coalescer";
 import { type ControlState, frame, type Role } from "./frames";
-import { iso, type Meeting, type Participant, participantFromRow, type SignalingHost } from "./meeting";
+import { iso, type Meeting, OPENTALK_SOCKET_TAG, type Participant, participantFromRow, type SignalingHost } from "./meeting";
 
 export class RoomEvents {
   constructor(
@@ -31,7 +31,7 @@ export class RoomEvents {
       this.closeAll("room_deleted");
       return;
     }
-    if (this.host.ctx.getWebSockets().length === 0) {
+    if (this.host.ctx.getWebSockets(OPENTALK_SOCKET_TAG).length === 0) {
       this.sql.exec("DELETE FROM ot_talk_peers");
       return;
     }
@@ -126,7 +126,7 @@ export class RoomEvents {
 
   /** `room_deleted` (or another last word) to every socket, then they close. */
   closeAll(message: string): void {
-    for (const ws of this.host.ctx.getWebSockets()) {
+    for (const ws of this.host.ctx.getWebSockets(OPENTALK_SOCKET_TAG)) {
       try {
         ws.send(frame("control", { message }));
         ws.close(1000, message);

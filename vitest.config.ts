@@ -66,6 +66,8 @@ export default defineConfig(async () => {
             EDGETALK_TURN_SERVERS: "turn.example.test:3478",
             EDGETALK_STUN_SERVERS: "stun.example.test:3478",
             EDGETALK_SIP_GROUPS: "sip-users",
+            // Talk clients stay on internal signaling here (test/configured/talk-sip.test.ts).
+            EDGETALK_TALK_SIGNALING: "internal",
             EDGETALK_RECORDING_CONSENT: "1",
             EDGETALK_SHARED_FOLDER_URL: "https://cloud.example.test",
             EDGETALK_SHARED_FOLDER_USER: "opentalk-bot",

@@ -218,7 +218,8 @@ describe("client start-up sequences", () => {
     expect(theming).toMatchObject({ name: "EdgeTalk", color: expect.stringMatching(/^#[0-9a-f]{6}$/), logo: "http://localhost/core/img/logo/logo.svg" });
     const logo = await request("GET", "/core/img/logo/logo.svg");
     expect(logo.headers.get("content-type")).toBe("image/svg+xml");
-    expect(caps.data.capabilities.spreed.config.signaling.mode).toBe("internal");
+    expect(caps.data.capabilities.spreed.config.signaling.mode).toBe("external");
+    expect(caps.data.capabilities.spreed.config.signaling["hello-v2-token-key"]).toMatch(/^-----BEGIN PUBLIC KEY-----\n/);
     expect(caps.data.capabilities.user_status.enabled).toBe(true);
 
     const noStatus = await ocs("GET", "/ocs/v2.php/apps/user_status/api/v1/user_status", { auth: creds });

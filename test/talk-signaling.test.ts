@@ -132,16 +132,16 @@ describe("internal signaling", () => {
 });
 
 describe("signaling settings", () => {
-  it("describes internal signaling with the default STUN server and no TURN when none is configured", async () => {
+  it("names the room's signaling socket, with the default STUN server and no TURN when none is configured", async () => {
     const alice = await createUser("alice");
     const room = await ocs("POST", `${V4}/room`, { auth: alice, body: { roomType: 2, roomName: "Settings" } });
     const res = await ocs("GET", `${V3}/signaling/settings`, { auth: alice, query: { token: room.data.token } });
     expect(res.status).toBe(200);
     expect(res.data).toMatchObject({
-      signalingMode: "internal",
+      signalingMode: "external",
       userId: alice.user,
       hideWarning: false,
-      server: "",
+      server: `http://localhost/standalone-signaling/${room.data.token}/`,
       stunservers: [{ urls: ["stun:stun.nextcloud.com:443"] }],
       turnservers: [],
       sipDialinInfo: "",

@@ -10,6 +10,8 @@ import { roomStub } from "../src/room/directory";
 import { evictDurableObject } from "./helpers/evict";
 import { CookieJar, type Credentials, createUser, ocs } from "./helpers/http";
 import { ParticipantEntry, type ServerFrame, type Settings, signalingSettings, StandaloneClient, V3 } from "./helpers/standalone";
+import { createEvent, signIn, v1 } from "./helpers/opentalk";
+import { SignalingClient } from "./helpers/signaling";
 import { roomIdOf, V4 } from "./helpers/talk";
 
 interface Peer {
@@ -175,3 +177,158 @@ describe("room, participants and messages", () => {
   });
 });
 
+
+async function attendeeIdOf(token: string, as: Credentials, actorId: string): Promise<number> {
+  const list = await ocs("GET", `${V4}/room/${token}/participants`, { auth: as });
+  const found = (list.data as { actorId: string; attendeeId: number }[]).find((p) => p.actorId === actorId);
+  if (!found) throw new Error(`${actorId} is no participant`);
+  return found.attendeeId;
+}
+
+describe("room changes reach the sockets", () => {
+  it("the lobby holds the non-moderator back; a removal and the room's deletion end the sockets", async () => {
+    const { alice, bob, token } = await groupRoom();
+    const carol = await createUser("carol");
+    await ocs("POST", `${V4}/room/${token}/participants`, { auth: alice, body: { newParticipant: carol.user } });
+    const a = await connect(token, alice);
+    const b = await connect(token, bob);
+    const c = await connect(token, carol);
+
+    expect((await ocs("PUT", `${V4}/room/${token}/webinar/lobby`, { auth: alice, body: { state: 1 } })).status).toBe(200);
+    const lobby = await b.client.event("roomlist", "update");
+    expect(lobby).toMatchObject({ roomid: token, properties: { "lobby-state": 1, name: "Signaling", type: 2 } });
+    // Bob waits: no call for him, and his messages reach nobody; Alice still reaches Carol... who waits too.
+    expect((await ocs("POST", `${V4}/call/${token}`, { auth: bob, jar: b.jar, body: { flags: 3 } })).status).toBe(412);
+    expect(errorCode(await b.client.request("message", { recipient: { type: "session", sessionid: a.client.sessionId }, data: { type: "offer" } }))).toBe("not_allowed");
+    a.client.send({ type: "message", message: { recipient: { type: "room" }, data: { type: "nickChanged" } } });
+    expect(errorCode(await a.client.request("room", { roomid: token, sessionid: a.talkSession }))).toBe("already_joined");
+    expect(b.client.pending().filter((f) => f.type === "message")).toEqual([]);
+    expect((await ocs("PUT", `${V4}/room/${token}/webinar/lobby`, { auth: alice, body: { state: 0 } })).status).toBe(200);
+    expect(await b.client.event("roomlist", "update", (u) => u.properties["lobby-state"] === 0)).toMatchObject({ roomid: token });
+
+    // Bob is removed: told so, and his socket ends; the others see him leave.
+    const removed = await ocs("DELETE", `${V4}/room/${token}/attendees`, { auth: alice, body: { attendeeId: await attendeeIdOf(token, alice, bob.user) } });
+    expect(removed.status).toBe(200);
+    expect(await b.client.event("roomlist", "disinvite")).toEqual({ roomid: token, reason: "disinvited" });
+    expect((await b.client.closed).code).toBe(1000);
+    expect(await a.client.event("room", "leave")).toEqual([b.client.sessionId]);
+
+    // The room is deleted: everyone still connected is told and disconnected.
+    expect((await ocs("DELETE", `${V4}/room/${token}`, { auth: alice })).status).toBe(200);
+    for (const peer of [a, c]) {
+      expect(await peer.client.event("roomlist", "disinvite")).toEqual({ roomid: token, reason: "deleted" });
+      expect((await peer.client.closed).code).toBe(1000);
+    }
+  });
+
+  it("a new chat message and a renamed room are announced", async () => {
+    const { alice, bob, token } = await groupRoom();
+    const b = await connect(token, bob);
+    expect((await ocs("POST", `/ocs/v2.php/apps/spreed/api/v1/chat/${token}`, { auth: alice, body: { message: "hello" } })).status).toBe(201);
+    expect(await b.client.event("room", "message")).toEqual({ roomid: token, data: { type: "chat", chat: { refresh: true } } });
+    expect((await ocs("PUT", `${V4}/room/${token}`, { auth: alice, body: { roomName: "Renamed" } })).status).toBe(200);
+    expect(await b.client.event("roomlist", "update", (u) => u.properties.name === "Renamed")).toMatchObject({ roomid: token });
+  });
+});
+
+describe("sessions over time", () => {
+  it("a dropped connection resumes its session; bye ends it and its Talk session", async () => {
+    const { alice, bob, token } = await groupRoom();
+    const a = await connect(token, alice);
+    const b = await connect(token, bob);
+    await a.client.event("room", "join", (l) => l.some((j: { userid: string }) => j.userid === bob.user));
+
+    b.client.close();
+    await b.client.closed;
+    const { client: again } = await StandaloneClient.connect(b.settings.server);
+    const resumed = await again.request("hello", { version: "1.0", resumeid: b.client.resumeId });
+    expect(resumed).toMatchObject({ type: "hello", hello: { sessionid: b.client.sessionId, userid: bob.user } });
+    // Still in the room: messages reach the resumed socket, nobody saw Bob leave.
+    a.client.send({ type: "message", message: { recipient: { type: "session", sessionid: b.client.sessionId }, data: { type: "offer", to: b.client.sessionId } } });
+    expect(await again.next((f) => f.type === "message")).toMatchObject({ message: { sender: { sessionid: a.client.sessionId } } });
+    expect(a.client.pending().filter((f) => f.type === "event" && f.event.type === "leave")).toEqual([]);
+
+    expect(await again.request("bye", {})).toEqual({ id: expect.any(String), type: "bye", bye: {} });
+    expect((await again.closed).code).toBe(1000);
+    expect(await a.client.event("room", "leave")).toEqual([b.client.sessionId]);
+    // The Talk session went with it (a pull now says so), and the resume id is spent.
+    expect((await ocs("GET", `${V3}/signaling/${token}`, { auth: bob, jar: b.jar })).status).toBe(409);
+    const { client: late } = await StandaloneClient.connect(b.settings.server);
+    expect(errorCode(await late.request("hello", { version: "1.0", resumeid: b.client.resumeId }))).toBe("no_such_session");
+  });
+
+  it("hibernated sockets survive the object's eviction: routing and events go on from storage", async () => {
+    const { alice, bob, token } = await groupRoom();
+    const a = await connect(token, alice);
+    expect(await a.client.event("room", "join")).toHaveLength(1);
+    const b = await connect(token, bob);
+    await a.client.event("room", "join", (l) => l.some((j: { userid: string }) => j.userid === bob.user));
+    await evictDurableObject(roomStub(env, await roomIdOf(token)));
+
+    b.client.send({ type: "message", message: { recipient: { type: "session", sessionid: a.client.sessionId }, data: { type: "answer" } } });
+    expect(await a.client.next((f) => f.type === "message")).toEqual({ type: "message", message: { sender: { type: "session", sessionid: b.client.sessionId, userid: bob.user }, data: { type: "answer" } } });
+    expect((await ocs("POST", `${V4}/call/${token}`, { auth: bob, jar: b.jar, body: { flags: 3 } })).status).toBe(200);
+    const update = await a.client.event("participants", "update", (u) => u.changed?.length > 0);
+    // Only Bob changed: what was announced before the eviction was remembered.
+    expect(update.changed.map((u: { sessionId: string }) => u.sessionId)).toEqual([b.client.sessionId]);
+    expect(a.client.pending().filter((f) => f.type === "event" && f.event.type === "join")).toEqual([]);
+  }, 60_000);
+});
+
+describe("one room, every way of signaling", () => {
+  it("a WebSocket session and a long-poll session in the call exchange messages", async () => {
+    const { alice, bob, token } = await groupRoom();
+    const a = await connect(token, alice);
+    await ocs("POST", `${V4}/call/${token}`, { auth: alice, jar: a.jar, body: { flags: 3 } });
+    const bobJar = new CookieJar();
+    const bobSession = (await ocs("POST", `${V4}/room/${token}/participants/active`, { auth: bob, jar: bobJar })).data.sessionId as string;
+    expect((await ocs("POST", `${V4}/call/${token}`, { auth: bob, jar: bobJar, body: { flags: 3 } })).status).toBe(200);
+    // Bob (long-poll, in the call) joins Alice's signaling room under his Talk session id.
+    expect(await a.client.event("room", "join", (l) => l.some((j: { sessionid: string }) => j.sessionid === bobSession))).toEqual([
+      { sessionid: bobSession, userid: bob.user, user: { displayname: `bob ${bob.user}` }, roomsessionid: bobSession },
+    ]);
+    const offer = { to: bobSession, type: "offer", roomType: "video", payload: { type: "offer", sdp: "v=0" } };
+    a.client.send({ type: "message", message: { recipient: { type: "session", sessionid: bobSession }, data: offer } });
+    const pulled = await ocs("GET", `${V3}/signaling/${token}`, { auth: bob, jar: bobJar });
+    const message = pulled.data.find((m: { type: string }) => m.type === "message");
+    expect(JSON.parse(message.data)).toEqual({ ...offer, from: a.talkSession });
+    // Bob answers to Alice's Talk session (what his usersInRoom names); her socket gets it.
+    const users = pulled.data.find((m: { type: string }) => m.type === "usersInRoom").data as { sessionId: string }[];
+    expect(users.map((u) => u.sessionId)).toContain(a.talkSession);
+    const answer = { to: a.talkSession, type: "answer", roomType: "video", payload: { type: "answer", sdp: "v=0" } };
+    const posted = await ocs("POST", `${V3}/signaling/${token}`, { auth: bob, jar: bobJar, form: { messages: JSON.stringify([{ ev: "message", sessionId: bobSession, fn: JSON.stringify(answer) }]) } });
+    expect(posted.status).toBe(200);
+    expect(await a.client.next((f) => f.type === "message")).toEqual({ type: "message", message: { sender: { type: "session", sessionid: bobSession, userid: bob.user }, data: { ...answer, from: bobSession } } });
+  });
+});
+
+describe("one room, both dialects", () => {
+  it("a Talk session in the call and an OpenTalk participant of the same room see each other", async () => {
+    const owner = await signIn("otown");
+    const ev = await createEvent(owner, { title: "Standup", description: "", is_time_independent: true });
+    const row = await env.DB.prepare("SELECT token FROM rooms WHERE id = ?").bind(ev.room.id).first<{ token: string }>();
+    const token = row?.token ?? "";
+    const talk = await connect(token, { user: owner.login, password: owner.password });
+    expect(await talk.client.event("room", "join")).toHaveLength(1);
+
+    // The OpenTalk participant enters the meeting: the Talk socket sees them join, in the call.
+    const start = await v1("POST", `/v1/rooms/${ev.room.id}/start`, { token: owner.token, json: {} });
+    const ot = await SignalingClient.connect(start.body.ticket);
+    ot.send("control", { action: "join", display_name: "Owner in OpenTalk" });
+    const joined = await ot.next("control", "join_success");
+    const meetingJoin = await talk.client.event("room", "join");
+    expect(meetingJoin).toEqual([{ sessionid: joined.payload.id, userid: owner.login, user: { displayname: expect.any(String) }, roomsessionid: joined.payload.id }]);
+    const update = await talk.client.event("participants", "update");
+    expect(ParticipantEntry.parse(update.changed[0])).toMatchObject({ sessionId: joined.payload.id, inCall: expect.any(Number), actorType: "users", actorId: owner.login });
+    expect(update.changed[0].inCall).not.toBe(0);
+
+    // The Talk session joins the call: the OpenTalk participant sees it join the meeting.
+    expect((await ocs("POST", `${V4}/call/${token}`, { auth: talk.auth, jar: talk.jar, body: { flags: 3 } })).status).toBe(200);
+    const peer = await ot.next("control", "joined");
+    expect(peer.payload.control).toMatchObject({ participation_kind: "user", role: "moderator" });
+
+    // The OpenTalk participant leaves: the Talk socket sees them go.
+    ot.ws.close(1000, "bye");
+    expect(await talk.client.event("room", "leave")).toEqual([joined.payload.id]);
+  });
+});

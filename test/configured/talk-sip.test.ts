@@ -136,6 +136,11 @@ describe("signaling settings with STUN and TURN configured", () => {
       stunservers: [{ urls: ["stun:stun.example.test:3478"] }],
       sipDialinInfo: "Dial +49 30 1234567 and enter the conversation token",
     });
+    // Configured to stay on internal signaling: a conversation's settings name no socket either.
+    const room = await ocs("POST", `${V4}/room`, { auth: alice, body: { roomType: 2, roomName: "Internal" } });
+    const forRoom = await ocs("GET", "/ocs/v2.php/apps/spreed/api/v3/signaling/settings", { auth: alice, query: { token: room.data.token } });
+    expect(forRoom.data).toMatchObject({ signalingMode: "internal", server: "" });
+    expect(forRoom.data.helloAuthParams["2.0"]).toBeUndefined();
     const [turn] = res.data.turnservers;
     expect(turn.urls).toEqual(["turn:turn.example.test:3478?transport=udp", "turn:turn.example.test:3478?transport=tcp"]);
     const [expiry, user] = turn.username.split(":");

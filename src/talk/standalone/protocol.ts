@@ -67,7 +67,8 @@ export class TalkStandalone implements Presence {
   private readonly sessions = new Map<string, WsSession>();
   private readonly sockets = new Map<string, WebSocket>();
   private readonly members: Members;
-  private lastPingRun = 0;
+  /** The last ping duty (a room join pings its session itself). */
+  private lastPingRun = Date.now();
   /** The room's token, remembered for the last word to sockets when the room is deleted. */
   private token = "";
 
@@ -356,24 +357,19 @@ export class TalkStandalone implements Presence {
   /** The Talk sessions a message goes to (never the sender's, never one held in the lobby). */
   private recipients(meta: RoomMeta, recipient: Recipient, from: string): { talk: string; ws: WsSession | null }[] {
     const store = this.host.store;
-    let talks: string[];
+    const byTalk = this.byTalk();
+    const target = (talk: string, rights: { participantType: number; permissions: number } | null) =>
+      talk === from || !rights || inLobby(meta, rights) ? [] : [{ talk, ws: byTalk.get(talk) ?? null }];
     if (recipient.type === "session") {
-      const ws = this.sessions.get(recipient.sessionid);
-      talks = [ws?.talkSession ?? (store.sessionById(recipient.sessionid) ? recipient.sessionid : "")].filter(Boolean);
-    } else {
-      const all = store.sessionsWithAttendees(0);
-      talks = all
-        .filter((s) => (recipient.type === "user" ? s.actorType === "users" && s.actorId === recipient.userid : recipient.type === "call" ? s.inCall !== 0 : true))
-        .map((s) => s.id);
+      const talk = this.sessions.get(recipient.sessionid)?.talkSession ?? recipient.sessionid;
+      const session = store.sessionById(talk);
+      return target(talk, session ? store.attendeeById(session.attendeeId) : null);
     }
-    return talks.flatMap((t) => {
-      if (t === from) return [];
-      const s = store.sessionById(t);
-      const a = s ? store.attendeeById(s.attendeeId) : null;
-      if (!a || inLobby(meta, a)) return [];
-      const sid = this.signalingOf(t)?.sid;
-      return [{ talk: t, ws: sid ? (this.sessions.get(sid) ?? null) : null }];
-    });
+    // One query for a user, the call or the room: the sessions with their attendees' rights.
+    return store
+      .sessionsWithAttendees(0)
+      .filter((s) => (recipient.type === "user" ? s.actorType === "users" && s.actorId === recipient.userid : recipient.type === "call" ? s.inCall !== 0 : true))
+      .flatMap((s) => target(s.id, s));
   }
 
   /**

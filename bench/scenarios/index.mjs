@@ -36,5 +36,6 @@ import participantsList from "./participants-list.mjs";
 import { joinLeaveWithAppPasswords, participantsWithAppPasswords } from "./rest-app-passwords.mjs";
 import restJoinLeave from "./rest-join-leave.mjs";
 import signalingFanout from "./signaling-fanout.mjs";
+import talkSignaling from "./talk-signaling.mjs";
 
-export const scenarios = [restJoinLeave, participantsList, joinLeaveWithAppPasswords, participantsWithAppPasswords, signalingFanout, joinStorm, conversationList, chatDelivery, idleMemory];
+export const scenarios = [restJoinLeave, participantsList, joinLeaveWithAppPasswords, participantsWithAppPasswords, signalingFanout, joinStorm, conversationList, chatDelivery, talkSignaling, idleMemory];

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { parse as parseYaml } from "yaml";
 
 /** A fresh ES256 signing key per run: tests never depend on a committed secret. */
 function testSigningKey(): string {
@@ -38,8 +39,14 @@ function bindings(migrations: unknown, extra: Record<string, string>) {
 const SPREED_OPENAPI = process.env.SPREED_OPENAPI ?? path.join(import.meta.dirname, "../shared/spec/spreed/spreed-openapi-full.v21.0.3.json");
 const spreedOpenApi = existsSync(SPREED_OPENAPI) ? readFileSync(SPREED_OPENAPI, "utf8") : "";
 
+/** The seed's OpenTalk spec (frontend_api 2024-02-21, OpenAPI 3.1 YAML), passed to the Worker as JSON. */
+const OPENTALK_OPENAPI = process.env.OPENTALK_OPENAPI ?? path.join(import.meta.dirname, "../shared/spec/opentalk/frontend_api.2024-02-21.ac7fde10.yaml");
+const openTalkOpenApi = existsSync(OPENTALK_OPENAPI) ? JSON.stringify(parseYaml(readFileSync(OPENTALK_OPENAPI, "utf8"))) : "";
+
 /** Test files that need SIP dial-in, TURN and shared folders configured run in a second Worker with those settings. */
 const CONFIGURED = "test/configured/**/*.test.ts";
+
+const contracts = { SPREED_OPENAPI: spreedOpenApi, OPENTALK_OPENAPI: openTalkOpenApi };
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
@@ -48,7 +55,7 @@ export default defineConfig(async () => {
       cloudflareTest({
         main: "./src/index.ts",
         wrangler: { configPath: "./wrangler.toml" },
-        miniflare: { bindings: bindings(migrations, extra), ...miniflare },
+        miniflare: { bindings: bindings(migrations, { ...contracts, ...extra }), ...miniflare },
       }),
     ],
     test: { name, include, exclude, setupFiles: ["./test/setup.ts"], testTimeout: 30_000 },
@@ -56,7 +63,7 @@ export default defineConfig(async () => {
   return {
     test: {
       projects: [
-        worker("default", { SPREED_OPENAPI: spreedOpenApi }, ["test/**/*.test.ts"], [CONFIGURED]),
+        worker("default", {}, ["test/**/*.test.ts"], [CONFIGURED]),
         worker(
           "configured",
           {

@@ -9,6 +9,8 @@ declare global {
       EDGETALK_OIDC_PRIVATE_KEY: string;
       /** Talk's OpenAPI document as JSON text, or "" where the reference material is not on the machine. */
       SPREED_OPENAPI: string;
+      /** The seed's OpenTalk spec (frontend_api 2024-02-21) as JSON text, or "" where it is not on the machine. */
+      OPENTALK_OPENAPI: string;
     }
   }
 }

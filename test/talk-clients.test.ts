@@ -239,6 +239,7 @@ describe("client start-up sequences", () => {
     expect((await ocs("POST", `${V4}/room/${token}/participants/active`, { ...jar, body: { force: true } })).status).toBe(200);
     const hidden = await ocs("PUT", `${V4}/room/${token}/participants/state`, { ...jar, body: { state: 0 } });
     expect(hidden.status).toBe(200);
+    expect(hidden.data).toMatchObject({ token, participantType: 1, sessionId: expect.any(String) });
     expect((await ocs("PUT", `${V4}/room/${token}/participants/state`, { ...jar, body: { state: 1 } })).status).toBe(200);
     const bad = await ocs("PUT", `${V4}/room/${token}/participants/state`, { ...jar, body: { state: 7 } });
     expect(bad.status).toBe(400);

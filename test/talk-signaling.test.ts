@@ -121,7 +121,7 @@ describe("internal signaling", () => {
     for (const messages of ["not json", "{}", JSON.stringify([{ ev: "bye" }]), JSON.stringify([{ ev: "message", sessionId: 5, fn: "{}" }])]) {
       const res = await ocs("POST", `${V3}/signaling/${token}`, { auth: a.auth, jar: a.jar, form: { messages } });
       expect(res.status).toBe(400);
-      expect(res.data).toEqual({ error: "messages" });
+      expect(res.data).toBe("");
     }
     expect((await ocs("POST", `${V3}/signaling/${token}`, { auth: a.auth, jar: a.jar, body: {} })).status).toBe(400);
     // Nothing reached Bob: a message sent now is the only one he gets.

@@ -299,11 +299,11 @@ describe("PUT /room/{token}/webinar/sip (SIP not configured here)", () => {
 
     const bad = await sip(token, { auth: alice }, { state: 3 });
     expect(bad.status).toBe(400);
-    expect(bad.data).toEqual({ error: "state" });
+    expect(bad.data).toEqual({ error: "value" });
     for (const body of [{ state: -1 }, { state: "x" }, { state: 1.5 }, {}]) {
       const res = await sip(token, { auth: alice }, body);
       expect(res.status, JSON.stringify(body)).toBe(400);
-      expect(res.data.error).toBe("state");
+      expect(res.data.error).toBe("value");
     }
     expect(await conversation(token, { auth: alice })).toMatchObject({ sipEnabled: 0, canEnableSIP: false, attendeePin: "" });
   });

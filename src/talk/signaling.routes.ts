@@ -9,7 +9,7 @@ import { z } from "@hono/zod-openapi";
 import { config, type Config } from "../lib/config";
 import { currentUser, type AppEnv } from "../lib/context";
 import { ALNUM, hmac, randomString, toBase64 } from "../lib/crypto";
-import { OcsError, ocsFail } from "../lib/errors";
+import { OcsError } from "../lib/errors";
 import { ocsRoute } from "../lib/route";
 import type { Outcome } from "../room/contract";
 import type { CallerView } from "../room/contract";
@@ -66,7 +66,8 @@ export function registerTalkSignalingRoutes(app: OpenAPIHono<AppEnv>) {
       // A conversation's signaling socket lives in its room object: the server is per token.
       const websocket = Boolean(p.token) && cfg.talkSignaling === "websocket";
       const base = cfg.publicUrl || new URL(c.req.url).origin;
-      const v2 = websocket ? await helloV2Token(cfg.secret, base, user ? { id: user.userid, displayName: user.displayName } : null) : null;
+      // Both hello versions' parameters, always, as the reference hands them out.
+      const v2 = await helloV2Token(cfg.secret, base, user ? { id: user.userid, displayName: user.displayName } : null);
       return {
         data: {
           signalingMode: websocket ? "external" : "internal",
@@ -74,7 +75,9 @@ export function registerTalkSignalingRoutes(app: OpenAPIHono<AppEnv>) {
           hideWarning: false,
           server: websocket ? `${base}${STANDALONE_PREFIX}/${p.token}/` : "",
           ticket,
-          helloAuthParams: { "1.0": { userid: userId, ticket }, ...(v2 ? { "2.0": { token: v2 } } : {}) },
+          helloAuthParams: { "1.0": { userid: userId, ticket }, "2.0": { token: v2 } },
+          // No federation: the conversation is hosted here.
+          federation: null,
           stunservers: [{ urls: stun.map((s) => `stun:${s}`) }],
           turnservers: await turnCredentials(cfg, userId ?? randomString(16, ALNUM)),
           sipDialinInfo: cfg.sipBridgeSecret && cfg.sipDialinInfo ? cfg.sipDialinInfo : "",
@@ -98,14 +101,16 @@ export function registerTalkSignalingRoutes(app: OpenAPIHono<AppEnv>) {
       summary: "Send internal signaling messages",
       tags: TAGS,
       auth: "public",
-      params: z.object({ messages: z.string().max(2_000_000) }),
+      // Missing or undecodable: 400 with an empty string, the reference's answer, never a field error.
+      params: z.object({ messages: z.string().max(2_000_000).optional() }),
     },
     async (c, p, path) => {
       let posts: SignalingPost[];
       try {
-        posts = PostsSchema.parse(JSON.parse(p.messages));
+        posts = PostsSchema.parse(JSON.parse(p.messages ?? ""));
       } catch {
-        throw ocsFail(400, "messages");
+        // The reference's answer to messages it cannot decode: 400 with an empty string.
+        throw new OcsError(400, "");
       }
       const r = await talkRoom(c, path.token);
       const sent = (await r.stub.sendSignaling(r.caller, posts)) as Outcome<number>;

@@ -8,7 +8,7 @@ import { config, type Config } from "../lib/config";
 import { currentUser, type AppContext, type AppEnv } from "../lib/context";
 import { hmacHex, timingSafeEqual } from "../lib/crypto";
 import { OcsError, ocsFail } from "../lib/errors";
-import { ocsInt, ocsRoute } from "../lib/route";
+import { ocsRoute } from "../lib/route";
 import type { CallerView, Outcome } from "../room/contract";
 import { LOBBY_TIMER_MAX } from "../room/ops/settings";
 import { roomByToken, talkRoom, TALK_V4, unwrap } from "./context";
@@ -68,9 +68,10 @@ export function registerTalkWebinarRoutes(app: OpenAPIHono<AppEnv>) {
 
   ocsRoute(
     app,
-    { method: "put", path: `${room}/webinar/sip`, summary: "Set the SIP dial-in state", tags: TAGS, auth: "user", params: z.object({ state: ocsInt() }) },
+    { method: "put", path: `${room}/webinar/sip`, summary: "Set the SIP dial-in state", tags: TAGS, auth: "user", params: z.object({ state: lenientInt().optional() }) },
     async (c, p, path) => {
-      if (p.state < 0 || p.state > 2) throw ocsFail(400, "state");
+      // Any state that is not 0, 1 or 2 (missing, unparsable) is a bad `value`, as the reference names it.
+      if (p.state === undefined || p.state < 0 || p.state > 2) throw ocsFail(400, "value");
       const cfg = config(c.env);
       const user = currentUser(c);
       let mayEnable = true;

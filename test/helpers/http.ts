@@ -1,5 +1,6 @@
 /** Request helpers that drive the Worker through `exports.default.fetch`, as a client would. */
 import { env, exports } from "cloudflare:workers";
+import { recordContract } from "./contract";
 
 export const BASE = "http://localhost";
 export const ADMIN = { user: "admin", password: "admin-test-password" };
@@ -51,8 +52,11 @@ export interface OcsReply<T = any> {
   raw: Response;
 }
 
+/** One request through the Worker; Talk and OpenTalk responses are checked against their contracts (contract.ts). */
 export async function request(method: string, path: string, init: RequestInit = {}): Promise<Response> {
-  return exports.default.fetch(new Request(`${BASE}${path}`, { method, ...init }));
+  const res = await exports.default.fetch(new Request(`${BASE}${path}`, { method, ...init }));
+  await recordContract(method, `${BASE}${path}`, res);
+  return res;
 }
 
 export async function ocs<T = any>(method: string, path: string, opts: OcsOptions = {}): Promise<OcsReply<T>> {

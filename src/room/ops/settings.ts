@@ -90,7 +90,7 @@ function refusal(tx: Tx, patch: SettingsPatch): Outcome<never> | null {
     if (!sip.configured) return fail(412, "config");
     if (!isGroupOrPublic(meta.type)) return fail(400, "type");
     if (!isSipCompatibleToken(meta.token)) return fail(400, "token");
-    if (meta.sipEnabled === sip.state) return fail(400, "state");
+    if (meta.sipEnabled === sip.state) return fail(400, "value");
   }
   return null;
 }

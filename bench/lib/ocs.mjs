@@ -86,3 +86,24 @@ export async function mapLimit(items, limit, fn) {
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 }
+
+/**
+ * A Talk client's long-poll loop: `once(poller)` is one poll (it calls `poller.onMessage(...)` for
+ * what it receives) and runs again until `stop()`. Stopping destroys the connections under the
+ * waiting polls; any other failure is reported with `label`.
+ */
+export function pollLoop(label, once) {
+  let stopped = false;
+  const poller = {
+    onMessage: () => {},
+    stop() {
+      stopped = true;
+    },
+  };
+  poller.done = (async () => {
+    while (!stopped) await once(poller);
+  })().catch((err) => {
+    if (!stopped) console.error(`[bench] ${label} failed:`, err.message);
+  });
+  return poller;
+}

@@ -17,7 +17,7 @@
 import { Http } from "../lib/http.mjs";
 import { customRow, summarize } from "../lib/custom.mjs";
 import { deliveryWindow } from "../lib/delivery.mjs";
-import { basicAuth, createGroup, createUser, mapLimit, OcsUser, TALK } from "../lib/ocs.mjs";
+import { basicAuth, createGroup, createUser, mapLimit, OcsUser, pollLoop, TALK } from "../lib/ocs.mjs";
 import { guestTicket, joinMeeting, OpenTalkUser, signalingSocket } from "../lib/opentalk.mjs";
 import { PASSWORD } from "./shared.mjs";
 import { closeAll, keepAlive, plainSockets, sleep } from "./shared-ws.mjs";
@@ -73,31 +73,18 @@ async function meeting(ctx, room) {
 function longPoller(http, token, user, lastKnown) {
   const auth = basicAuth(user, PASSWORD);
   let last = lastKnown;
-  let stopped = false;
-  const poller = {
-    onMessage: () => {},
-    stop() {
-      stopped = true;
-    },
-    done: (async () => {
-      while (!stopped) {
-        const res = await http.request("GET", `${CHAT}/${token}?lookIntoFuture=1&timeout=30&limit=100&lastKnownMessageId=${last}`, {
-          headers: { authorization: auth, "ocs-apirequest": "true", accept: "application/json" },
-          expect: [200, 304],
-        });
-        if (res.status === 304) continue;
-        for (const m of JSON.parse(res.text).ocs.data) {
-          last = Math.max(last, m.id);
-          const match = /^bench (\d+) (\d+)$/.exec(m.message);
-          if (match) poller.onMessage(Number(match[1]), Number(match[2]));
-        }
-      }
-    })().catch((err) => {
-      // Stopping destroys the connections under the waiting polls; anything else is reported.
-      if (!stopped) console.error(`[bench] chat long-poll of ${user} failed:`, err.message);
-    }),
-  };
-  return poller;
+  return pollLoop(`chat long-poll of ${user}`, async (poller) => {
+    const res = await http.request("GET", `${CHAT}/${token}?lookIntoFuture=1&timeout=30&limit=100&lastKnownMessageId=${last}`, {
+      headers: { authorization: auth, "ocs-apirequest": "true", accept: "application/json" },
+      expect: [200, 304],
+    });
+    if (res.status === 304) return;
+    for (const m of JSON.parse(res.text).ocs.data) {
+      last = Math.max(last, m.id);
+      const match = /^bench (\d+) (\d+)$/.exec(m.message);
+      if (match) poller.onMessage(Number(match[1]), Number(match[2]));
+    }
+  });
 }
 
 /**

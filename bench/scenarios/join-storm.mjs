@@ -13,44 +13,13 @@
  * 199 others, the bytes the server sent (WebSocket payloads received by the 200 clients) and the
  * server's CPU time (workerd or the Node server, from /proc) over that time.
  */
-import { cpuWindow, customRow, summarize } from "../lib/custom.mjs";
+import { customRow, summarize } from "../lib/custom.mjs";
 import { mapLimit } from "../lib/ocs.mjs";
 import { frame, guestTicket, signalingSocket } from "../lib/opentalk.mjs";
-import { closeAll, meetingOwner, plainSockets, sleep } from "./shared-ws.mjs";
+import { closeAll, meetingOwner, plainSockets, sleep, storm } from "./shared-ws.mjs";
 
 const N = 200;
 const COUNT = /"count":(\d+)/;
-
-/** Joins every socket at once; `seen(data, state)` returns how many others the socket knows. */
-function storm({ sockets, seen, pids }) {
-  return new Promise((resolve, reject) => {
-    let bytes = 0;
-    let complete = 0;
-    const states = sockets.map(() => ({ known: new Set(), count: 0, done: false }));
-    const t0 = performance.now();
-    const cpu = cpuWindow(pids);
-    const timer = setTimeout(() => reject(new Error(`join storm: only ${complete} of ${sockets.length} participants saw everyone within 60 s`)), 60_000);
-    sockets.forEach((socket, i) => {
-      socket.handler = (data) => {
-        bytes += data.length;
-        const state = states[i];
-        if (state.done || seen(data, state) < sockets.length - 1) return;
-        state.done = true;
-        complete += 1;
-        if (complete < sockets.length) return;
-        const ms = performance.now() - t0;
-        const used = cpu.stop();
-        clearTimeout(timer);
-        // Frames still in flight after the last participant completed count too.
-        setTimeout(() => {
-          for (const s of sockets) s.handler = () => {};
-          resolve({ ms, bytes, cpuMs: used.serverSeconds * 1000, otherCpu: used.otherCpu });
-        }, 300);
-      };
-    });
-    for (const [i, socket] of sockets.entries()) socket.send(frame("control", { action: "join", display_name: `Guest ${i + 1}` }));
-  });
-}
 
 /** EdgeTalk: others known from join_success plus `joined` (minus `left`, which a storm has none of). */
 function edgetalkSeen(data, state) {
@@ -105,7 +74,7 @@ async function run(ctx, tools, scenario) {
       const sockets = await t.connect();
       await sleep(300);
       await tools.quiet();
-      const result = await storm({ sockets, seen: t.seen, pids: t.pids });
+      const result = await storm({ sockets, send: (i) => frame("control", { action: "join", display_name: `Guest ${i + 1}` }), seen: t.seen, pids: t.pids });
       round[t.id] = result;
       const other = result.otherCpu === null ? "" : `, other processes ${Math.round(result.otherCpu * 100)} %`;
       log(`  round ${r + 1} ${t.label}: everyone saw everyone after ${result.ms.toFixed(0)} ms, ${(result.bytes / 1024 / 1024).toFixed(2)} MiB sent, server CPU ${result.cpuMs.toFixed(0)} ms${other}`);

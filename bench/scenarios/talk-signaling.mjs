@@ -21,12 +21,12 @@
  * (workerd, from /proc) per delivery. The run checks that every recipient got every message.
  */
 import { Http } from "../lib/http.mjs";
-import { cpuWindow, customRow, summarize } from "../lib/custom.mjs";
+import { customRow, summarize } from "../lib/custom.mjs";
 import { deliveryWindow } from "../lib/delivery.mjs";
-import { createGroup, createUser, form, mapLimit, OcsUser, TALK } from "../lib/ocs.mjs";
+import { createGroup, createUser, form, mapLimit, OcsUser, pollLoop, TALK } from "../lib/ocs.mjs";
 import { openSocket } from "../lib/opentalk.mjs";
 import { PASSWORD } from "./shared.mjs";
-import { closeAll, plainSockets, sleep } from "./shared-ws.mjs";
+import { closeAll, plainSockets, sleep, storm } from "./shared-ws.mjs";
 
 const N = 200;
 const RATE = 20;
@@ -89,68 +89,21 @@ async function byeAll(sessions) {
   await closeAll(sessions.map((s) => s.socket));
 }
 
-/**
- * Sends every join at once; resolves when every socket has seen all others. `seen(msg, state)`
- * updates the set of others a socket knows.
- */
-function storm({ sockets, send, seen, pids }) {
-  return new Promise((resolve, reject) => {
-    let bytes = 0;
-    let complete = 0;
-    const states = sockets.map((_, i) => ({ i, known: new Set(), done: false }));
-    const t0 = performance.now();
-    const cpu = cpuWindow(pids);
-    const timer = setTimeout(() => reject(new Error(`join storm: only ${complete} of ${sockets.length} sessions saw everyone within 60 s`)), 60_000);
-    sockets.forEach((socket, i) => {
-      socket.handler = (data) => {
-        bytes += data.length;
-        const state = states[i];
-        if (state.done) return;
-        seen(JSON.parse(data.toString()), state);
-        if (state.known.size < sockets.length - 1) return;
-        state.done = true;
-        complete += 1;
-        if (complete < sockets.length) return;
-        const ms = performance.now() - t0;
-        const used = cpu.stop();
-        clearTimeout(timer);
-        setTimeout(() => {
-          for (const s of sockets) s.handler = () => {};
-          resolve({ ms, bytes, cpuMs: used.serverSeconds * 1000, otherCpu: used.otherCpu });
-        }, 300);
-      };
-    });
-    for (const [i, socket] of sockets.entries()) socket.send(send(i));
-  });
-}
-
 /** One open-loop window; `subscribe(deliver)` wires the recipients, `send(k)` sends message k. */
 function fanoutWindow({ n, send, subscribe, warmupMs, windowMs, pids }) {
   return deliveryWindow({ n, load: { rate: RATE }, warmupMs, windowMs, pids, drainMs: 40_000, send, subscribe });
 }
 
-/** A long-poll loop of one Talk session; `onMessage(tag, k)` per bench message it receives. */
+/** A signaling long-poll of one Talk session; `onMessage(tag, k)` per bench message it receives. */
 function longPoller(http, token, user) {
-  let stopped = false;
-  const poller = {
-    onMessage: () => {},
-    stop() {
-      stopped = true;
-    },
-    done: (async () => {
-      while (!stopped) {
-        const res = await http.request("GET", `${V3}/signaling/${token}`, { headers: user.headers(), expect: [200] });
-        for (const entry of JSON.parse(res.text).ocs.data) {
-          if (entry.type !== "message") continue;
-          const m = JSON.parse(entry.data);
-          if (m.type === "bench") poller.onMessage(m.payload.tag, m.payload.k);
-        }
-      }
-    })().catch((err) => {
-      if (!stopped) console.error(`[bench] signaling long-poll of ${user.user} failed:`, err.message);
-    }),
-  };
-  return poller;
+  return pollLoop(`signaling long-poll of ${user.user}`, async (poller) => {
+    const res = await http.request("GET", `${V3}/signaling/${token}`, { headers: user.headers(), expect: [200] });
+    for (const entry of JSON.parse(res.text).ocs.data) {
+      if (entry.type !== "message") continue;
+      const m = JSON.parse(entry.data);
+      if (m.type === "bench") poller.onMessage(m.payload.tag, m.payload.k);
+    }
+  });
 }
 
 const roomMessage = (tag, k) => JSON.stringify({ type: "message", message: { recipient: { type: "room" }, data: { type: "bench", tag, k } } });
@@ -179,10 +132,11 @@ async function run(ctx, tools, scenario) {
         round[id] = await storm({
           sockets: sessions.map((s) => s.socket),
           send: (i) => JSON.stringify({ id: "join", type: "room", room: { roomid: room.token, sessionid: sessions[i].talk } }),
-          seen(msg, state) {
-            if (msg.type !== "event" || msg.event.target !== "room") return;
-            if (msg.event.type === "join") for (const j of msg.event.join) if (j.sessionid !== own[state.i]) state.known.add(j.sessionid);
-            if (msg.event.type === "leave") for (const sid of msg.event.leave) state.known.delete(sid);
+          seen(data, state) {
+            const msg = JSON.parse(data.toString());
+            if (msg.type === "event" && msg.event.target === "room" && msg.event.type === "join") for (const j of msg.event.join) if (j.sessionid !== own[state.i]) state.known.add(j.sessionid);
+            if (msg.type === "event" && msg.event.target === "room" && msg.event.type === "leave") for (const sid of msg.event.leave) state.known.delete(sid);
+            return state.known.size;
           },
           pids,
         });
@@ -198,8 +152,9 @@ async function run(ctx, tools, scenario) {
               type: "event",
               event: { target: "room", type: "join", join: [{ sessionid: `bench-session-${String(i).padStart(27, "0")}`, userid: room.users[i].user, user: { displayname: `Bench ${room.users[i].user}` }, roomsessionid: "x".repeat(255), features: [] }] },
             }),
-          seen(msg, state) {
-            for (const j of msg.event.join) if (j.sessionid !== `bench-session-${String(state.i).padStart(27, "0")}`) state.known.add(j.sessionid);
+          seen(data, state) {
+            for (const j of JSON.parse(data.toString()).event.join) if (j.sessionid !== `bench-session-${String(state.i).padStart(27, "0")}`) state.known.add(j.sessionid);
+            return state.known.size;
           },
           pids,
         });

@@ -164,14 +164,14 @@ export class RoomObject extends DurableObject<Env> {
     return ok({ ...this.viewOf(stripUser(joined.value.attendee), joined.value.session), invitationAnswered: joined.value.invitationAnswered });
   }
 
-  /** Talk's session state: 1 active (the client is in front), 0 inactive (hidden or away). */
-  async setSessionState(caller: Caller, state: number): Promise<Outcome<null>> {
+  /** Talk's session state: 1 active (the client is in front), 0 inactive (hidden or away); answers the caller's view. */
+  async setSessionState(caller: Caller, state: number): Promise<Outcome<CallerView>> {
     if (!this.store.meta) return fail(404, "room");
     const session = callerSession(this.store, caller);
     if (!session) return fail(404, "session");
     if (state !== 0 && state !== 1) return fail(400, "state");
     if (session.state !== state) this.store.setSessionState(session.id, state);
-    return ok(null);
+    return ok((await this.view(caller)) as CallerView);
   }
 
   /** Ends the caller's Talk session here. */

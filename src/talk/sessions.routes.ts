@@ -4,9 +4,7 @@ import { z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import { withdrawNotifications } from "../db/notifications";
 import { currentUser, type AppEnv } from "../lib/context";
-import { OcsError } from "../lib/errors";
 import { ocsBool, ocsInt, ocsRoute } from "../lib/route";
-import type { CallerView } from "../room/contract";
 import { resolveToken, roomStub } from "../room/directory";
 import { talkCaller, talkRoom, TALK_V4, unwrap } from "./context";
 import { presentView } from "./present";
@@ -50,10 +48,8 @@ export function registerTalkSessionRoutes(app: OpenAPIHono<AppEnv>) {
     },
     async (c, p, path) => {
       const room = await talkRoom(c, path.token);
-      unwrap(await room.stub.setSessionState(room.caller, p.state));
       // The reference answers with the conversation, as the caller now sees it.
-      const view = (await room.stub.view(room.caller)) as CallerView | null;
-      if (!view) throw new OcsError(404, []);
+      const view = unwrap(await room.stub.setSessionState(room.caller, p.state));
       return { data: await presentView(c.env, view, room.serial, currentUser(c)?.userid) };
     },
   );

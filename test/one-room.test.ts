@@ -170,8 +170,8 @@ describe("4: removal, demotion and bans reach live presence in both dialects", (
       expect(demoted.status).toBe(200);
       expect((await m.client.next("control", "role_updated")).payload.new_role).toBe("user");
       await o.client.next("control", "update", (f) => f.payload.id === m.id && f.payload.control.role === "user");
-      m.client.send("moderation", { action: "kick", target: o.id });
-      expect((await m.client.next("moderation", "error")).payload.error).toBe("permission_denied");
+      // A demoted moderator's kick is ignored, without an answer (the reference of the seed's era).
+      expect(await m.client.errorsFor("moderation", { action: "kick", target: o.id })).toEqual([]);
     } finally {
       for (const c of [o, m]) c.client.close();
     }

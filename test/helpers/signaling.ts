@@ -80,6 +80,18 @@ export class SignalingClient {
     }
   }
 
+  /**
+   * Sends a frame, then an echo ping, and answers the error frames that arrived before the echo
+   * came back: the server handles one socket's frames in order, so a frame it ignores leaves none.
+   */
+  async errorsFor(namespace: string, payload: Record<string, unknown>): Promise<Frame[]> {
+    const earlier = new Set(this.inbox);
+    this.send(namespace, payload);
+    this.send("echo", { action: "ping" });
+    await this.nextIn("echo");
+    return this.inbox.filter((f) => !earlier.has(f) && f.payload?.message === "error");
+  }
+
   /** Frames received and not yet consumed. */
   pending(): Frame[] {
     return [...this.inbox];

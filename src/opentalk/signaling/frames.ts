@@ -52,10 +52,9 @@ export type ControlError =
   | "target_is_room_owner"
   | "nothing_to_do";
 
-/** Moderation error codes (reference §5.5, the later `permission_denied` instead of silence). */
+/** Moderation error codes (reference §5.5; non-moderators get silence, not the later `permission_denied`). */
 export type ModerationError =
   | "cannot_ban_guest"
-  | "permission_denied"
   | "cannot_change_name_of_registered_users"
   | "invalid_display_name"
   | "cannot_send_room_owner_to_waiting_room";

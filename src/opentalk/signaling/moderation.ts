@@ -45,11 +45,9 @@ const m = deps.meeting;
       return;
     }
     case "accept": {
+      // Someone who is not waiting (or was accepted already) is ignored, as by the reference.
       const target = m.participant(command.target);
-      if (target?.status !== "waiting" || target.accepted) {
-        m.controlError(ws, "nothing_to_do");
-        return;
-      }
+      if (target?.status !== "waiting" || target.accepted) return;
       m.sql.exec("UPDATE ot_participants SET accepted = 1 WHERE id = ?", target.id);
       m.send(target.id, "moderation", { message: "accepted" });
       return;

@@ -133,11 +133,6 @@ export class OpenTalkSignaling implements Presence {
       ws.send(JSON.stringify({ namespace: "echo", timestamp: iso(), payload }));
       return;
     }
-    if (MODULE_NAMESPACES.has(namespace) && self.status === "joined" && !moduleEnabled(self, namespace)) {
-      // A module the room's tariff switches off is not there (the reference does not load it).
-      this.meeting.controlError(ws, "invalid_namespace");
-      return;
-    }
     if (namespace === "control") {
       const command = ControlCommand.safeParse(payload);
       if (!command.success) {
@@ -145,29 +140,35 @@ export class OpenTalkSignaling implements Presence {
         return;
       }
       await this.control(ws, self, command.data);
-    } else if (namespace === "moderation") {
-      if (self.status !== "joined") {
-        this.meeting.controlError(ws, "not_yet_joined");
-        return;
-      }
+      this.announce();
+      return;
+    }
+    // Before the join only control and echo are processed; frames for the modules are ignored
+    // (the reference's runner has not loaded them yet), without an answer.
+    if (self.status !== "joined") return;
+    if (MODULE_NAMESPACES.has(namespace) && !moduleEnabled(self, namespace)) {
+      // A module the room's tariff switches off is not there (the reference does not load it).
+      this.meeting.controlError(ws, "invalid_namespace");
+      return;
+    }
+    if (namespace === "moderation") {
       const command = ModerationCommand.safeParse(payload);
       if (!command.success) {
         this.meeting.controlError(ws, "invalid_json");
         return;
       }
-      if (self.role !== "moderator") {
-        this.meeting.moderationError(ws, "permission_denied");
-        return;
-      }
+      // Moderation commands of anyone else are ignored without an answer, as the reference of the
+      // seed's era does (its later versions answer permission_denied).
+      if (self.role !== "moderator") return;
       await moderate(this.moderationDeps, ws, self, command.data);
-    } else if (namespace === "chat" && self.status === "joined") {
+    } else if (namespace === "chat") {
       const command = ChatCommand.safeParse(payload);
       if (!command.success) {
         this.meeting.controlError(ws, "invalid_json");
         return;
       }
       await this.chat.command(ws, self, meetingCaller(self), command.data);
-    } else if (namespace === "livekit" && self.status === "joined") {
+    } else if (namespace === "livekit") {
       const command = LiveKitCommand.safeParse(payload);
       if (!command.success) {
         this.meeting.controlError(ws, "invalid_json");
@@ -175,8 +176,7 @@ export class OpenTalkSignaling implements Presence {
       }
       await this.livekit.command(ws, self, this.roomId, command.data);
     } else {
-      // Before the join only control and echo exist; afterwards an unknown module is named.
-      this.meeting.controlError(ws, self.status === "joined" ? "invalid_namespace" : "not_yet_joined");
+      this.meeting.controlError(ws, "invalid_namespace");
       return;
     }
     this.announce();

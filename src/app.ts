@@ -63,7 +63,14 @@ export function createApp() {
     }
     const session = await cookieSession(c);
     c.set("cookieSession", session.id);
-    c.set("ocsParams", await readOcsParams(c.req.raw));
+    try {
+      c.set("ocsParams", await readOcsParams(c.req.raw));
+    } catch (err) {
+      // An unreadable body is bad input of the route it was sent to, which answers it in its own terms.
+      if (!(err instanceof OcsError && err.status === 400)) throw err;
+      c.set("ocsParams", {});
+      c.set("ocsBodyError", err.message);
+    }
     await next();
     if (session.setCookie) {
       c.res = new Response(c.res.body, c.res);

@@ -75,8 +75,6 @@ describe("recording upload and room assets", () => {
       filename: "recording_2025-03-17_09-30-05-UTC.webm",
       namespace: "recording",
       created_at: expect.any(String),
-      kind: "recording",
-      size: 15,
     });
 
     const file = await v1("GET", `/v1/rooms/${room.id}/assets/${asset.id}`, { token: owner.token });
@@ -88,7 +86,8 @@ describe("recording upload and room assets", () => {
 
     const mine = await v1("GET", "/v1/users/me/assets", { token: owner.token });
     expect(mine.status).toBe(200);
-    expect(mine.body).toEqual({ owned_assets: [{ ...asset, room_id: room.id }] });
+    // A user's asset list (outside the seed) adds the kind and size to the seed's Asset.
+    expect(mine.body).toEqual({ owned_assets: [{ ...asset, kind: "recording", size: 15, room_id: room.id }] });
   });
 
   it("names an event room's recordings after the event and links the event; pages and sorts", async () => {
@@ -115,7 +114,6 @@ describe("recording upload and room assets", () => {
     const room = await createRoom(owner);
     const chunk = (fill: number) => new Uint8Array(3 * 1024 * 1024).fill(fill);
     const asset = await upload(owner, room.id, [chunk(1), chunk(2), chunk(3), chunk(4)]);
-    expect(asset.size).toBe(12 * 1024 * 1024);
     const file = await v1("GET", `/v1/rooms/${room.id}/assets/${asset.id}`, { token: owner.token });
     expect(file.body.byteLength).toBe(12 * 1024 * 1024);
     for (const [i, fill] of [1, 2, 3, 4].entries()) {

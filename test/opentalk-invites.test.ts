@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ocs } from "./helpers/http";
-import { createInvite, createRoom, expectError, signIn, type Signed, v1 } from "./helpers/opentalk";
+import { createInvite, createRoom, expectError, expectValidation, signIn, type Signed, v1 } from "./helpers/opentalk";
 import { env } from "cloudflare:workers";
 
 const INVITE_KEYS = ["active", "created", "created_by", "expiration", "invite_code", "room", "updated", "updated_by"];
@@ -52,11 +52,12 @@ describe("room invites", () => {
     const updated = await v1("PUT", `${base}/${code}`, { token: owner.token, json: { expiration: "2098-01-01T00:00:00+02:00" } });
     expect(updated.status).toBe(200);
     expect(updated.body).toMatchObject({ invite_code: code, expiration: "2097-12-31T22:00:00.000Z", active: true });
-    // PUT without an expiration clears it.
-    expect((await v1("PUT", `${base}/${code}`, { token: owner.token, json: {} })).body.expiration).toBeNull();
+    // PUT with a null expiration clears it; a body that sets nothing is refused (the seed's "non-empty").
+    expectValidation(await v1("PUT", `${base}/${code}`, { token: owner.token, json: {} }), undefined, "missing_values");
+    expect((await v1("PUT", `${base}/${code}`, { token: owner.token, json: { expiration: null } })).body.expiration).toBeNull();
 
     const verify = await v1("POST", "/v1/invite/verify", { json: { invite_code: code } });
-    expect(verify.status).toBe(200);
+    expect(verify.status).toBe(201);
     expect(verify.body).toEqual({ room_id: room.id, password_required: true });
 
     expect((await v1("DELETE", `${base}/${code}`, { token: owner.token })).status).toBe(204);
@@ -99,7 +100,7 @@ describe("room invites", () => {
     const foreign = await createInvite(owner, other.id);
     const base = `/v1/rooms/${room.id}/invites`;
     for (const method of ["GET", "PUT", "DELETE"]) {
-      const json = method === "PUT" ? {} : undefined;
+      const json = method === "PUT" ? { expiration: null } : undefined;
       expectError(await v1(method, `${base}/${foreign}`, { token: owner.token, json }), 404, "not_found");
       expectError(await v1(method, `${base}/${crypto.randomUUID()}`, { token: owner.token, json }), 404, "not_found");
       expectError(await v1(method, `${base}/xyz`, { token: owner.token, json }), 404, "not_found");

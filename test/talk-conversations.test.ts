@@ -67,7 +67,7 @@ describe("creating conversations", () => {
     expect(badType.data).toEqual({ error: "type" });
     const noName = await ocs("POST", `${V4}/room`, { auth: alice, body: { roomType: 3, roomName: "   " } });
     expect(noName.status).toBe(400);
-    expect(noName.data).toEqual({ error: "name" });
+    expect(noName.data).toEqual({ error: "room" });
     const unknownUser = await ocs("POST", `${V4}/room`, { auth: alice, body: { roomType: 1, invite: "nobody-here" } });
     expect(unknownUser.status).toBe(404);
     expect(unknownUser.data).toEqual({ error: "invite" });

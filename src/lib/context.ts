@@ -13,6 +13,8 @@ export interface AppVariables {
   cookieSession: string;
   /** Merged OCS parameters (query + JSON/form body). */
   ocsParams: Record<string, unknown>;
+  /** Why the OCS body could not be read (malformed JSON or multipart); the route answers it. */
+  ocsBodyError?: string;
 }
 
 export type AppEnv = { Bindings: Env; Variables: AppVariables };

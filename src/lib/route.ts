@@ -57,7 +57,28 @@ export interface OcsRouteDef<P extends AnyObject> {
   /** public: anyone (guests too); user: logged-in users; admin: administrators. */
   auth: "public" | "user" | "admin";
   params?: P;
+  /**
+   * The `error` a parameter that fails validation answers (400): the operation's own value where
+   * the reference has one (`"value"`, or per parameter; `"*"` for an unreadable body), else the
+   * parameter's name.
+   */
+  invalid?: string | Partial<Record<(keyof z.input<P> & string) | "*", string>>;
+  /** The whole `data` of that 400 where the reference answers bad input without an error object. */
+  invalidData?: unknown;
   description?: string;
+}
+
+/** The `error` value of a parameter that failed validation (see `OcsRouteDef.invalid`). */
+function invalidParamError(invalid: string | Record<string, string | undefined> | undefined, field: PropertyKey | undefined): string {
+  const name = typeof field === "string" ? field : undefined;
+  if (typeof invalid === "string") return invalid;
+  return (name !== undefined ? invalid?.[name] : invalid?.["*"]) ?? name ?? "value";
+}
+
+/** The 400 of a route's bad input: `invalidData`, or `{error, message}` (see `OcsRouteDef.invalid`). */
+function invalidInput(def: OcsRouteDef<AnyObject>, field: PropertyKey | undefined, message: string): OcsError {
+  if (def.invalidData !== undefined) return new OcsError(400, def.invalidData);
+  return new OcsError(400, { error: invalidParamError(def.invalid as string | Record<string, string | undefined> | undefined, field), message });
 }
 
 export function ocsRoute<P extends AnyObject>(
@@ -96,13 +117,14 @@ export function ocsRoute<P extends AnyObject>(
     if (def.auth === "admin" && !(identity.kind === "user" && identity.user.isAdmin)) {
       throw new OcsError(403, [], "Logged in account must be an administrator");
     }
+    const bodyError = c.get("ocsBodyError");
+    if (bodyError !== undefined) throw invalidInput(def as OcsRouteDef<AnyObject>, undefined, bodyError);
     let params = {} as z.output<P>;
     if (paramsSchema) {
       const parsed = paramsSchema.safeParse(c.get("ocsParams"));
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        const field = issue?.path[0];
-        throw new OcsError(400, { error: typeof field === "string" ? field : "value", message: issue ? describeIssue(issue) : "" });
+        throw invalidInput(def as OcsRouteDef<AnyObject>, issue?.path[0], issue ? describeIssue(issue) : "");
       }
       params = parsed.data as z.output<P>;
     }
@@ -187,6 +209,11 @@ export interface OtRouteDef<B extends AnyObject | undefined, Q extends AnyObject
   body?: B;
   /** When false, an absent body is treated as `{}`. */
   bodyRequired?: boolean;
+  /**
+   * Where the document gives the route its own code for a body it cannot read or validate (the
+   * sign-in's `bad_request`), every such failure is a 400 with that code instead of the generic ones.
+   */
+  badBodyCode?: string;
   query?: Q;
   params?: P;
   success?: { status: number; description: string; schema?: z.ZodType };
@@ -226,13 +253,21 @@ export function otRoute<B extends AnyObject | undefined, Q extends AnyObject | u
     const query = def.query ? def.query.safeParse(Object.fromEntries(new URL(c.req.url).searchParams)) : { success: true as const, data: {} };
     if (!query.success) throw OpenTalkError.badRequest(describeIssue(query.error.issues[0] as z.core.$ZodIssue));
     let body: unknown = {};
-    if (def.body) {
-      const parsed = def.body.safeParse(nullAsAbsent(def.body, await readOtBody(c.req.raw, def.bodyRequired !== false)));
-      if (!parsed.success) throw openTalkValidationError(parsed.error);
-      body = parsed.data;
-    }
+    if (def.body) body = await readValidBody(c.req.raw, def as OtRouteDef<AnyObject, undefined, undefined>);
     return handler(c, { body, query: query.data, params: params.data } as OtInput<Out<B>, Out<Q>, Out<P>>);
   });
+}
+
+async function readValidBody(request: Request, def: OtRouteDef<AnyObject, undefined, undefined>): Promise<unknown> {
+  const schema = def.body as AnyObject;
+  try {
+    const parsed = schema.safeParse(nullAsAbsent(schema, await readOtBody(request, def.bodyRequired !== false)));
+    if (!parsed.success) throw openTalkValidationError(parsed.error);
+    return parsed.data;
+  } catch (err) {
+    if (def.badBodyCode && err instanceof OpenTalkError) throw new OpenTalkError(400, def.badBodyCode, err.message);
+    throw err;
+  }
 }
 
 /**

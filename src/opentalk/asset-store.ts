@@ -58,16 +58,19 @@ export async function findRoomAsset(db: Db, roomId: string, assetId: string): Pr
   return row;
 }
 
-/** The Asset resource: `namespace` only when set (reference §4.10). */
+/** The seed's Asset resource: `namespace` only when set (reference §4.10). */
 export function assetResource(row: AssetRow) {
   return {
     id: row.id,
     filename: row.filename,
     ...(row.namespace ? { namespace: row.namespace } : {}),
     created_at: new Date(row.createdAt).toISOString(),
-    kind: row.kind,
-    size: row.size,
   };
+}
+
+/** A user's asset (`/v1/users/me/assets`, outside the seed): the Asset with its kind, size and room. */
+export function ownedAssetResource(row: AssetRow, eventId: string | null) {
+  return { ...assetResource(row), kind: row.kind, size: row.size, room_id: row.roomId, ...(eventId ? { event_id: eventId } : {}) };
 }
 
 /** R2 objects of a room's assets (their rows go with the room). */

@@ -11,7 +11,7 @@ import { assets, events, rooms } from "../db/schema";
 import type { AppEnv } from "../lib/context";
 import { OpenTalkError } from "../lib/errors";
 import { otRoute } from "../lib/route";
-import { assetKey, assetResource, findRoomAsset } from "./asset-store";
+import { assetKey, assetResource, findRoomAsset, ownedAssetResource } from "./asset-store";
 import { PageQuery, pageLinkHeader, pageOffset } from "./pagination";
 import { readableRoom, signedInUser, writableRoom } from "./room-access";
 
@@ -23,12 +23,10 @@ export const AssetSchema = z
     filename: z.string(),
     namespace: z.string().optional(),
     created_at: z.string().openapi({ description: "RFC 3339" }),
-    kind: z.string(),
-    size: z.number().int(),
   })
   .openapi("Asset");
 
-const UserAssetSchema = AssetSchema.extend({ room_id: z.uuid(), event_id: z.uuid().optional() }).openapi("UserAsset");
+const UserAssetSchema = AssetSchema.extend({ kind: z.string(), size: z.number().int(), room_id: z.uuid(), event_id: z.uuid().optional() }).openapi("UserAsset");
 
 const RoomParams = z.object({ room_id: z.uuid() });
 const AssetParams = z.object({ room_id: z.uuid(), asset_id: z.uuid() });
@@ -157,7 +155,7 @@ export function registerAssetRoutes(app: OpenAPIHono<AppEnv>) {
       const link = pageLinkHeader(c.req.url, query.page, query.per_page, total?.n ?? 0);
       if (link) c.header("Link", link);
       return c.json({
-        owned_assets: rows.map(({ asset, eventId }) => ({ ...assetResource(asset), room_id: asset.roomId, ...(eventId ? { event_id: eventId } : {}) })),
+        owned_assets: rows.map(({ asset, eventId }) => ownedAssetResource(asset, eventId)),
       });
     },
   );

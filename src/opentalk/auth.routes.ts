@@ -39,6 +39,8 @@ export function registerOpenTalkAuthRoutes(app: OpenAPIHono<AppEnv>) {
       tags: TAGS,
       auth: "none",
       body: z.object({ id_token: z.string().max(16384) }).openapi("Login"),
+      // The document's own code for a malformed login body (its list: bad_request, invalid_claims).
+      badBodyCode: "bad_request",
       success: { status: 200, description: "Permissions", schema: z.object({ permissions: z.array(z.string()) }).openapi("LoginResult") },
     },
     async (c, { body }) => {

@@ -237,7 +237,6 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>) {
       const user = me(c);
       const db = database(c.env);
       const ev = await ownedEvent(db, params.event_id, user);
-      if (Object.values(body).every((v) => v === undefined)) return c.body(null, 204);
       const times = patchedTimes(ev, body);
       const roomChanges = {
         ...(body.title !== undefined && body.title !== ev.title ? { name: body.title } : {}),

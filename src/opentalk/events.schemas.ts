@@ -1,5 +1,6 @@
 /** Request schemas of /v1/events (reference §3.4–3.6, §4.3): field names and limits as the seed gives them. */
 import { z } from "@hono/zod-openapi";
+import { nonEmpty } from "./non-empty";
 import { isTimeZone } from "./timezone";
 import { MAX_PATTERN_LINE_LENGTH, MAX_PATTERN_LINES } from "./recurrence";
 
@@ -61,8 +62,8 @@ export const PostEventBody = z
   .openapi("PostEventsBody");
 export type PostEvent = z.output<typeof PostEventBody>;
 
-export const PatchEventBody = z
-  .object({
+export const PatchEventBody = nonEmpty(
+  z.object({
     title: z.string().max(255).optional(),
     description: z.string().max(4096).optional(),
     /** null clears the room password; absent leaves it. */
@@ -74,20 +75,20 @@ export const PatchEventBody = z
     starts_at: DateTimeTZ.optional(),
     ends_at: DateTimeTZ.optional(),
     recurrence_pattern: RecurrencePattern.optional(),
-  })
-  .openapi("PatchEventBody");
+  }),
+).openapi("PatchEventBody");
 export type PatchEvent = z.output<typeof PatchEventBody>;
 
-export const PatchInstanceBody = z
-  .object({
+export const PatchInstanceBody = nonEmpty(
+  z.object({
     title: z.string().max(255).optional(),
     description: z.string().max(4096).optional(),
     is_all_day: z.boolean().optional(),
     starts_at: DateTimeTZ.optional(),
     ends_at: DateTimeTZ.optional(),
     status: z.enum(["ok", "cancelled"]).optional(),
-  })
-  .openapi("PatchEventInstanceBody");
+  }),
+).openapi("PatchEventInstanceBody");
 
 /** Query booleans: `true` / `false`. */
 export const queryBool = () => z.enum(["true", "false"]).transform((v) => v === "true");

@@ -154,7 +154,6 @@ export function registerInstanceRoutes(app: OpenAPIHono<AppEnv>) {
       const ev = await ownedEvent(db, params.event_id, user);
       if (ev.recurrencePattern.length === 0) throw OpenTalkError.notFound();
       const at = occurrenceOf(ev, params.instance_id);
-      if (Object.values(body).every((v) => v === undefined)) return c.body(null, 204);
       const existing = (await exceptionsAt(db, ev.id, [at])).get(at) ?? null;
       const isAllDay = body.is_all_day ?? existing?.isAllDay ?? ev.isAllDay === true;
       const startsAt = body.starts_at ?? { datetime: existing?.startsAt ?? at, timezone: existing?.startsAtTz ?? (ev.startsAtTz as string) };

@@ -12,6 +12,7 @@ import { otRoute } from "../lib/route";
 import { PageQuery, pageLinkHeader, pageOffset } from "./pagination";
 import { PublicUserProfileSchema, publicUserProfile, type PublicUserProfile } from "./profiles";
 import { guestsByInviteCode } from "../room/rules";
+import { nonEmpty } from "./non-empty";
 import { writableRoom } from "./room-access";
 
 const TAGS = ["rooms"];
@@ -33,6 +34,8 @@ const InviteCodeSchema = z
 
 const Expiration = z.iso.datetime({ offset: true }).nullish().openapi({ description: "RFC 3339; null or absent: no expiration" });
 const InviteBody = z.object({ expiration: Expiration }).openapi("PostInviteBody");
+/** PUT replaces the expiration: `null` clears it; the seed's body is "non-empty", so `{}` is 422. */
+const PutInviteBody = nonEmpty(z.object({ expiration: Expiration })).openapi("PutInviteBody");
 const VerifyBody = z.object({ invite_code: z.uuid() }).openapi("VerifyBody");
 
 const toMillis = (value: string | null | undefined) => (value ? Date.parse(value) : null);
@@ -129,8 +132,8 @@ export function registerOpenTalkInviteRoutes(app: OpenAPIHono<AppEnv>) {
       tags: TAGS,
       auth: "bearer",
       params: InviteParams,
-      body: InviteBody,
-      success: { status: 200, description: "The updated invite code; an absent expiration clears it", schema: InviteCodeSchema },
+      body: PutInviteBody,
+      success: { status: 200, description: "The updated invite code; `expiration: null` clears it", schema: InviteCodeSchema },
     },
     async (c, { params, body }) => {
       const { summary, user } = await writableRoom(c, params.room_id);
@@ -164,7 +167,7 @@ export function registerOpenTalkInviteRoutes(app: OpenAPIHono<AppEnv>) {
       tags: ["invites"],
       auth: "none",
       body: VerifyBody,
-      success: { status: 200, description: "`{room_id, password_required}` (200 as the code and spec-30; decision D3)" },
+      success: { status: 201, description: "`{room_id, password_required}`: 201 as the seed's document says (decision D3: the seed wins; the reference code answers 200)" },
     },
     async (c, { body }) => {
       const db = database(c.env);
@@ -172,7 +175,7 @@ export function registerOpenTalkInviteRoutes(app: OpenAPIHono<AppEnv>) {
       if (!inviteUsable(invite)) throw OpenTalkError.notFound();
       const room = await findRoomSummary(db, invite.roomId);
       if (!room) throw OpenTalkError.notFound();
-      return c.json({ room_id: room.id, password_required: room.hasPassword });
+      return c.json({ room_id: room.id, password_required: room.hasPassword }, 201);
     },
   );
 }

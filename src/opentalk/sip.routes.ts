@@ -8,6 +8,7 @@ import { tariffAllows, tariffForUser } from "../db/tariffs";
 import type { AppContext, AppEnv } from "../lib/context";
 import { OpenTalkError } from "../lib/errors";
 import { otRoute } from "../lib/route";
+import { nonEmpty } from "./non-empty";
 import { RoomIdParams, writableRoom } from "./room-access";
 import { featureDisabled } from "./rooms.routes";
 
@@ -19,10 +20,7 @@ const SipConfigSchema = z
 
 const TenDigits = z.string().refine((v) => /^\d{10}$/.test(v), { message: "must be a numeric string of 10 digits", params: { code: "invalid_value" } });
 
-const PutSipConfig = z
-  .object({ password: TenDigits.optional(), lobby: z.boolean().optional() })
-  .refine((b) => b.password !== undefined || b.lobby !== undefined, { message: "at least one field must be set", params: { code: "missing_values" } })
-  .openapi("PutSipConfig");
+const PutSipConfig = nonEmpty(z.object({ password: TenDigits.optional(), lobby: z.boolean().optional() })).openapi("PutSipConfig");
 
 const present = (row: OtSipConfigRow) => ({ room: row.roomId, sip_id: row.sipId, password: row.password, lobby: row.lobby });
 

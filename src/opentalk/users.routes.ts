@@ -7,6 +7,7 @@ import { findUserById, findUsersByNameOrEmail, listUsersPage, updateUser } from 
 import { type AppContext, type AppEnv, currentUser } from "../lib/context";
 import { OpenTalkError } from "../lib/errors";
 import { otRoute } from "../lib/route";
+import { nonEmpty } from "./non-empty";
 import { PageQuery, pageLinkHeader, pageOffset } from "./pagination";
 import { PrivateUserProfileSchema, PublicUserProfileSchema, privateUserProfile, publicUserProfile } from "./profiles";
 import { registerTariffAdminRoutes, TariffSchema } from "./tariffs.routes";
@@ -24,8 +25,9 @@ export function isLanguageTag(value: string): boolean {
   return LANGUAGE_TAG.test(value);
 }
 
-const PatchUserBody = z
-  .object({
+// null and absent both leave a setting as it is, so neither counts towards "non-empty".
+const PatchUserBody = nonEmpty(
+  z.object({
     title: z.string().max(255).nullish(),
     display_name: z
       .string()
@@ -39,8 +41,9 @@ const PatchUserBody = z
       .nullish(),
     dashboard_theme: z.string().max(128).nullish(),
     conference_theme: z.string().max(128).nullish(),
-  })
-  .openapi("PatchUserBody");
+  }),
+  (v) => v != null,
+).openapi("PatchUserBody");
 
 const FindEntrySchema = PublicUserProfileSchema.extend({ kind: z.literal("registered") }).openapi("UserFindResponseItem");
 
@@ -85,7 +88,7 @@ export function registerOpenTalkUserRoutes(app: OpenAPIHono<AppEnv>) {
       tags: TAGS,
       auth: "bearer",
       body: PatchUserBody,
-      success: { status: 200, description: "The updated profile; 204 when the body sets nothing", schema: PrivateUserProfileSchema },
+      success: { status: 200, description: "The updated profile; a body that sets nothing is 422 `missing_values`", schema: PrivateUserProfileSchema },
     },
     async (c, { body }) => {
       const user = me(c);
@@ -96,7 +99,6 @@ export function registerOpenTalkUserRoutes(app: OpenAPIHono<AppEnv>) {
         ...(body.dashboard_theme != null ? { dashboardTheme: body.dashboard_theme } : {}),
         ...(body.conference_theme != null ? { conferenceTheme: body.conference_theme } : {}),
       };
-      if (Object.keys(fields).length === 0) return c.body(null, 204);
       const updated = await updateUser(database(c.env), user.id, fields);
       if (!updated) throw OpenTalkError.unauthorized();
       return c.json(await privateUserProfile(updated));

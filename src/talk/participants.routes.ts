@@ -82,7 +82,7 @@ async function newMembers(c: AppContext, source: string, target: string): Promis
   }
   if (source === "emails") {
     const email = target.trim().toLowerCase();
-    if (!EMAIL.test(email)) throw ocsFail(400, "email");
+    if (!EMAIL.test(email)) throw ocsFail(400, "new-participant");
     // The address is not the actor id: other participants see its SHA-256 (of the lowercased
     // address, as spreed computes it), moderators the address.
     const actorId = await sha256Hex(email);
@@ -140,6 +140,7 @@ export function registerTalkParticipantRoutes(app: OpenAPIHono<AppEnv>) {
       tags: TAGS,
       auth: "user",
       params: z.object({ newParticipant: z.string().min(1).max(255), source: z.string().max(32).optional() }),
+      invalid: { newParticipant: "new-participant", source: "source", "*": "new-participant" },
     },
     async (c, p, path) => {
       const source = p.source === "teams" ? "circles" : (p.source ?? "users");
@@ -164,7 +165,7 @@ export function registerTalkParticipantRoutes(app: OpenAPIHono<AppEnv>) {
 
   ocsRoute(
     app,
-    { method: "delete", path: `${room}/attendees`, summary: "Remove an attendee", tags: TAGS, auth: "public", params: AttendeeParams },
+    { method: "delete", path: `${room}/attendees`, summary: "Remove an attendee", tags: TAGS, auth: "public", params: AttendeeParams, invalid: "participant" },
     async (c, p, path) => {
       const r = await talkRoom(c, path.token);
       const removal = unwrap(await r.stub.removeAttendee(r.caller, p.attendeeId));
@@ -180,7 +181,7 @@ export function registerTalkParticipantRoutes(app: OpenAPIHono<AppEnv>) {
     },
   );
 
-  ocsRoute(app, { method: "delete", path: `${room}/participants/self`, summary: "Leave a conversation for good", tags: TAGS, auth: "user" }, async (c, _p, path) => {
+  ocsRoute(app, { method: "delete", path: `${room}/participants/self`, summary: "Leave a conversation for good", tags: TAGS, auth: "user", invalid: "participant" }, async (c, _p, path) => {
     const r = await talkRoom(c, path.token);
     if (unwrap(await r.stub.removeSelf(r.caller)).roomDeleted) forgetToken(r.token);
     return { data: null };
@@ -215,6 +216,7 @@ export function registerTalkParticipantRoutes(app: OpenAPIHono<AppEnv>) {
       tags: TAGS,
       auth: "public",
       params: PermissionParams.extend({ attendeeId: ocsInt() }),
+      invalid: { attendeeId: "participant", method: "method", mode: "method", permissions: "value", "*": "value" },
     },
     async (c, p, path) => {
       const method = permissionMethod(p);

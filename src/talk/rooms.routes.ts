@@ -29,6 +29,13 @@ const CreateParams = z.object({
 });
 
 /**
+ * The `error` of a bad creation parameter, from the values the reference's document lists for this
+ * operation (`invite`, `mode`, `object`, `password`, `permissions`, `room`, `type`): it has no
+ * `name`, so a bad name is a bad `room`.
+ */
+const CREATE_INVALID = { roomType: "type", invite: "invite", roomName: "room", source: "invite", password: "password", "*": "room" } as const;
+
+/**
  * List parameters. `modifiedSince` is accepted but every room is returned: a full list is always
  * correct, while filtering by last activity would hide settings changes from incremental clients.
  */
@@ -72,7 +79,7 @@ export function registerTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {
     },
   );
 
-  ocsRoute(app, { method: "post", path: `${TALK_V4}/room`, summary: "Create a conversation", tags: TAGS, auth: "user", params: CreateParams }, async (c, p) => {
+  ocsRoute(app, { method: "post", path: `${TALK_V4}/room`, summary: "Create a conversation", tags: TAGS, auth: "user", params: CreateParams, invalid: CREATE_INVALID }, async (c, p) => {
     const user = currentUser(c);
     if (!user) throw new OcsError(401, [], "", 997);
     const db = database(c.env);
@@ -113,8 +120,7 @@ export function registerTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {
         }
         if (!name) name = group.displayName;
       }
-      if (!name) throw ocsFail(400, "name");
-      if ([...name].length > 255) throw ocsFail(400, "name");
+      if (!name || [...name].length > 255) throw ocsFail(400, CREATE_INVALID.roomName);
       const password = type === RoomType.Public && p.password ? p.password : null;
       init = {
         ...base,

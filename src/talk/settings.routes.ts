@@ -64,7 +64,7 @@ export function registerTalkSettingsRoutes(app: OpenAPIHono<AppEnv>) {
 
   ocsRoute(
     app,
-    { method: "put", path: room, summary: "Rename a conversation", tags: TAGS, auth: "public", params: z.object({ roomName: z.string().max(4000) }) },
+    { method: "put", path: room, summary: "Rename a conversation", tags: TAGS, auth: "public", params: z.object({ roomName: z.string().max(4000) }), invalid: "value" },
     async (c, p, path) => {
       const name = p.roomName.trim();
       const length = [...name].length;
@@ -75,7 +75,7 @@ export function registerTalkSettingsRoutes(app: OpenAPIHono<AppEnv>) {
 
   ocsRoute(
     app,
-    { method: "put", path: `${room}/description`, summary: "Set the conversation's description", tags: TAGS, auth: "public", params: z.object({ description: z.string().max(100_000) }) },
+    { method: "put", path: `${room}/description`, summary: "Set the conversation's description", tags: TAGS, auth: "public", params: z.object({ description: z.string().max(100_000) }), invalid: "value" },
     async (c, p, path) => {
       // Up to 2000 characters, counted as characters (multibyte aware), not bytes.
       if ([...p.description].length > DESCRIPTION_MAX_LENGTH) throw ocsFail(400, "value");
@@ -90,27 +90,27 @@ export function registerTalkSettingsRoutes(app: OpenAPIHono<AppEnv>) {
     return { data: null };
   });
 
-  ocsRoute(app, { method: "post", path: `${room}/public`, summary: "Allow guests (make public)", tags: TAGS, auth: "user" }, async (c, _p, path) =>
+  ocsRoute(app, { method: "post", path: `${room}/public`, summary: "Allow guests (make public)", tags: TAGS, auth: "user", invalid: "value" }, async (c, _p, path) =>
     conversationAfter(c, path.token, (r) => r.stub.updateSettings(r.caller, { public: true })),
   );
 
-  ocsRoute(app, { method: "delete", path: `${room}/public`, summary: "Disallow guests (make private)", tags: TAGS, auth: "user" }, async (c, _p, path) =>
+  ocsRoute(app, { method: "delete", path: `${room}/public`, summary: "Disallow guests (make private)", tags: TAGS, auth: "user", invalid: "value" }, async (c, _p, path) =>
     conversationAfter(c, path.token, (r) => r.stub.updateSettings(r.caller, { public: false })),
   );
 
   ocsRoute(
     app,
-    { method: "put", path: `${room}/listable`, summary: "Set who may find and join the conversation", tags: TAGS, auth: "user", params: z.object({ scope: ocsInt() }) },
+    { method: "put", path: `${room}/listable`, summary: "Set who may find and join the conversation", tags: TAGS, auth: "user", params: z.object({ scope: ocsInt() }), invalid: "value" },
     async (c, p, path) => {
       // 0 participants only, 1 registered users, 2 also users of the Guests app.
-      if (p.scope < 0 || p.scope > 2) throw ocsFail(400, "scope");
+      if (p.scope < 0 || p.scope > 2) throw ocsFail(400, "value");
       return conversationAfter(c, path.token, (r) => r.stub.updateSettings(r.caller, { listable: p.scope }));
     },
   );
 
   ocsRoute(
     app,
-    { method: "put", path: `${room}/read-only`, summary: "Set read-only", tags: TAGS, auth: "user", params: z.object({ state: ocsInt() }) },
+    { method: "put", path: `${room}/read-only`, summary: "Set read-only", tags: TAGS, auth: "user", params: z.object({ state: ocsInt() }), invalid: "value" },
     async (c, p, path) => {
       if (p.state !== 0 && p.state !== 1) throw ocsFail(400, "value");
       return conversationAfter(c, path.token, (r) => r.stub.updateSettings(r.caller, { readOnly: p.state }));
@@ -119,7 +119,7 @@ export function registerTalkSettingsRoutes(app: OpenAPIHono<AppEnv>) {
 
   ocsRoute(
     app,
-    { method: "put", path: `${room}/password`, summary: "Set or remove the password", tags: TAGS, auth: "public", params: z.object({ password: z.string().max(1024) }) },
+    { method: "put", path: `${room}/password`, summary: "Set or remove the password", tags: TAGS, auth: "public", params: z.object({ password: z.string().max(1024) }), invalid: "value" },
     async (c, p, path) => {
       const password = p.password === "" ? null : await storedPassword(c.env, p.password);
       return conversationAfter(c, path.token, (r) => r.stub.updateSettings(r.caller, { password }));
@@ -136,7 +136,7 @@ export function registerTalkSettingsRoutes(app: OpenAPIHono<AppEnv>) {
 
   ocsRoute(
     app,
-    { method: "post", path: `${room}/notify`, summary: "Set the notification level", tags: TAGS, auth: "user", params: z.object({ level: ocsInt() }) },
+    { method: "post", path: `${room}/notify`, summary: "Set the notification level", tags: TAGS, auth: "user", params: z.object({ level: ocsInt() }), invalid: "level" },
     async (c, p, path) => {
       if (p.level < 1 || p.level > 3) throw ocsFail(400, "level");
       return conversationAfter(c, path.token, (r) => r.stub.setPreference(r.caller, "notification_level", p.level));
@@ -145,7 +145,7 @@ export function registerTalkSettingsRoutes(app: OpenAPIHono<AppEnv>) {
 
   ocsRoute(
     app,
-    { method: "post", path: `${room}/notify-calls`, summary: "Turn call notifications on or off", tags: TAGS, auth: "user", params: z.object({ level: ocsInt() }) },
+    { method: "post", path: `${room}/notify-calls`, summary: "Turn call notifications on or off", tags: TAGS, auth: "user", params: z.object({ level: ocsInt() }), invalid: "level" },
     async (c, p, path) => {
       if (p.level !== 0 && p.level !== 1) throw ocsFail(400, "level");
       return conversationAfter(c, path.token, (r) => r.stub.setPreference(r.caller, "notification_calls", p.level));
@@ -161,6 +161,7 @@ export function registerTalkSettingsRoutes(app: OpenAPIHono<AppEnv>) {
       tags: TAGS,
       auth: "public",
       params: z.object({ permissions: ocsInt() }),
+      invalid: "value",
     },
     async (c, p, path) => {
       // `call` permissions were removed in Talk 20; only the room default remains.

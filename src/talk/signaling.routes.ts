@@ -102,12 +102,13 @@ export function registerTalkSignalingRoutes(app: OpenAPIHono<AppEnv>) {
       tags: TAGS,
       auth: "public",
       // Missing or undecodable: 400 with an empty string, the reference's answer, never a field error.
-      params: z.object({ messages: z.string().max(2_000_000).optional() }),
+      params: z.object({ messages: z.string().max(2_000_000) }),
+      invalidData: "",
     },
     async (c, p, path) => {
       let posts: SignalingPost[];
       try {
-        posts = PostsSchema.parse(JSON.parse(p.messages ?? ""));
+        posts = PostsSchema.parse(JSON.parse(p.messages));
       } catch {
         // The reference's answer to messages it cannot decode: 400 with an empty string.
         throw new OcsError(400, "");

@@ -53,6 +53,7 @@ export function registerTalkWebinarRoutes(app: OpenAPIHono<AppEnv>) {
       auth: "user",
       // Anything that is not a valid state or timer is a bad value (`{error: "value"}`), as the reference names it.
       params: z.object({ state: lenientInt(), timer: lenientInt().nullable().optional() }),
+      invalid: "value",
     },
     async (c, p, path) => {
       if (p.state !== 0 && p.state !== 1) throw ocsFail(400, "value");
@@ -68,7 +69,7 @@ export function registerTalkWebinarRoutes(app: OpenAPIHono<AppEnv>) {
 
   ocsRoute(
     app,
-    { method: "put", path: `${room}/webinar/sip`, summary: "Set the SIP dial-in state", tags: TAGS, auth: "user", params: z.object({ state: lenientInt().optional() }) },
+    { method: "put", path: `${room}/webinar/sip`, summary: "Set the SIP dial-in state", tags: TAGS, auth: "user", params: z.object({ state: lenientInt().optional() }), invalid: "value" },
     async (c, p, path) => {
       // Any state that is not 0, 1 or 2 (missing, unparsable) is a bad `value`, as the reference names it.
       if (p.state === undefined || p.state < 0 || p.state > 2) throw ocsFail(400, "value");

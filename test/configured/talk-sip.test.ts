@@ -84,11 +84,11 @@ describe("SIP dial-in", () => {
     expect(same.status).toBe(400);
     expect(same.data).toEqual({ error: "value" });
 
-    // A moderator outside the SIP groups may not enable it: 401 (seed).
+    // A moderator outside the SIP groups may not enable it: 401 (seed), `config` (the reference's value).
     await ocs("POST", `${V4}/room/${token}/moderators`, { auth: alice, body: { attendeeId: (await ocs("GET", `${V4}/room/${token}`, { auth: bob })).data.attendeeId } });
     const notAllowed = await ocs("PUT", `${V4}/room/${token}/webinar/sip`, { auth: bob, body: { state: 1 } });
     expect(notAllowed.status).toBe(401);
-    expect(notAllowed.data).toEqual({ error: "sip" });
+    expect(notAllowed.data).toEqual({ error: "config" });
 
     const direct = await ocs("POST", `${V4}/room`, { auth: alice, body: { roomType: 1, invite: carol.user } });
     const oneToOne = await ocs("PUT", `${V4}/room/${direct.data.token}/webinar/sip`, { auth: alice, body: { state: 1 } });

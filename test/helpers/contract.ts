@@ -4,7 +4,7 @@
  * the seed's OpenTalk spec (frontend_api 2024-02-21, `OPENTALK_OPENAPI`, YAML turned into JSON by
  * vitest.config.ts). `request()` (test/helpers/http.ts) hands each response here; the mismatches
  * collect until test/setup.ts takes them after each test and fails it on any that
- * test/contract-decisions.ts does not document. Validation uses `@cfworker/json-schema`, a JSON
+ * test/contract-exceptions.json does not allow (its `amendments` change a schema before checking). Validation uses `@cfworker/json-schema`, a JSON
  * Schema validator made for Workers.
  *
  * Spreed's document is OpenAPI 3.0, so two things are translated first:
@@ -48,13 +48,44 @@ interface Api {
   templates: { template: string; regex: RegExp; literal: number }[];
   draft: "7" | "2020-12";
   translate: (schema: unknown) => OpenApiSchema;
+  /** One compiled validator per operation response ("method template status"). */
+  validators: Map<string, Validator>;
 }
+
+/** Validator errors that only wrap the leaves ("property x does not match", "items do not match"). */
+const WRAPPERS = new Set(["properties", "items", "$ref", "allOf", "additionalProperties"]);
 
 const SPREED_PREFIX = "/ocs/v2.php/apps/spreed/api/";
 
-function compile(doc: Document, translate: (s: unknown) => OpenApiSchema) {
+/**
+ * A documented decision that changes one of the document's schemas (test/contract-exceptions.json,
+ * `amendments`): properties added or replaced, required ones made optional, some admitting null.
+ * Narrower than an exception: the rest of the schema is still checked.
+ */
+interface Amendment {
+  api: Mismatch["api"];
+  schema: string;
+  properties?: Record<string, OpenApiSchema>;
+  optional?: string[];
+  nullable?: string[];
+  reason: string;
+}
+
+function amend(schema: OpenApiSchema, a: Amendment): OpenApiSchema {
+  const properties = { ...(schema.properties as Record<string, OpenApiSchema>), ...a.properties };
+  for (const name of a.nullable ?? []) properties[name] = { anyOf: [properties[name] ?? {}, { type: "null" }] };
+  const required = (schema.required as string[] | undefined)?.filter((name) => !a.optional?.includes(name));
+  return { ...schema, properties, ...(required ? { required } : {}) };
+}
+
+function compile(api: Mismatch["api"], doc: Document, translate: (s: unknown) => OpenApiSchema) {
   const components: Record<string, OpenApiSchema> = {};
   for (const [name, schema] of Object.entries(doc.components.schemas)) components[name] = translate(schema);
+  for (const a of (exceptionsFile.amendments as Amendment[]).filter((a) => a.api === api)) {
+    const schema = components[a.schema];
+    if (!schema) throw new Error(`contract-exceptions.json amends ${a.schema}, which the ${api} document does not have`);
+    components[a.schema] = amend(schema, a);
+  }
   const templates = Object.keys(doc.paths).map((template) => ({
     template,
     regex: new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{[^}]+\}/g, "[^/]+")}$`),
@@ -62,7 +93,7 @@ function compile(doc: Document, translate: (s: unknown) => OpenApiSchema) {
   }));
   // The most specific template first: `/room/{token}/participants` before `/room/{token}/{x}`.
   templates.sort((a, b) => b.literal - a.literal);
-  return { components, templates };
+  return { components, templates, validators: new Map<string, Validator>() };
 }
 
 let apis: Api[] | null = null;
@@ -72,12 +103,12 @@ function load(): Api[] {
   apis = [];
   if (env.SPREED_OPENAPI) {
     const doc = JSON.parse(env.SPREED_OPENAPI) as Document;
-    apis.push({ name: "talk", covers: (p) => (p.startsWith(SPREED_PREFIX) ? p : null), doc, draft: "7", translate: translate30, ...compile(doc, translate30) });
+    apis.push({ name: "talk", covers: (p) => (p.startsWith(SPREED_PREFIX) ? p : null), doc, draft: "7", translate: translate30, ...compile("talk", doc, translate30) });
   }
   if (env.OPENTALK_OPENAPI) {
     const doc = JSON.parse(env.OPENTALK_OPENAPI) as Document;
     const same = (s: unknown) => s as OpenApiSchema;
-    apis.push({ name: "opentalk", covers: (p) => (p.startsWith("/v1/") ? p.slice(3) : null), doc, draft: "2020-12", translate: same, ...compile(doc, same) });
+    apis.push({ name: "opentalk", covers: (p) => (p.startsWith("/v1/") ? p.slice(3) : null), doc, draft: "2020-12", translate: same, ...compile("opentalk", doc, same) });
   }
   return apis;
 }
@@ -106,11 +137,6 @@ function translate30(schema: unknown): OpenApiSchema {
 export const haveSpreedOpenApi = env.SPREED_OPENAPI !== "";
 export const haveOpenTalkOpenApi = env.OPENTALK_OPENAPI !== "";
 
-/** Whether `path` (no query) is covered by one of the documents: then its responses are checked. */
-export function covered(path: string): boolean {
-  return load().some((api) => api.covers(path) !== null);
-}
-
 /**
  * The response's mismatches against the document covering `path` (none when no document covers
  * it). `body` is the parsed JSON body, or undefined when the response has none or is not JSON.
@@ -137,13 +163,29 @@ export function contractMismatches(method: string, path: string, status: number,
     const schema = (response.content as Record<string, { schema?: OpenApiSchema }> | undefined)?.["application/json"]?.schema;
     if (!schema) return [];
     if (body === undefined) return [mismatch("the document describes a JSON body; there is none")];
-    const root = { ...api.translate(schema), components: { schemas: api.components } } as Schema;
-    const result = new Validator(root, api.draft, false).validate(body);
-    // The leaves: "property x does not match" and "items do not match" only wrap them.
-    const wrappers = new Set(["properties", "items", "$ref", "allOf", "additionalProperties"]);
-    return result.valid ? [] : result.errors.filter((e) => !wrappers.has(e.keyword)).map((e) => mismatch(`${e.instanceLocation}: ${e.error}`));
+    const key = `${m} ${match.template} ${status}`;
+    let validator = api.validators.get(key);
+    if (!validator) {
+      validator = new Validator({ ...api.translate(schema), components: { schemas: api.components } } as Schema, api.draft, false);
+      api.validators.set(key, validator);
+    }
+    const result = validator.validate(body);
+    return result.valid
+      ? []
+      : result.errors
+          .filter((e) => !WRAPPERS.has(e.keyword))
+          .map((e) => mismatch(`${e.instanceLocation}: ${e.error}${e.keyword === "enum" ? ` (got ${JSON.stringify(valueAt(body, e.instanceLocation))})` : ""}`));
   }
   return [];
+}
+
+/** The value at a JSON pointer of the validator's form (`#/ocs/data/error`). */
+function valueAt(body: unknown, pointer: string): unknown {
+  let value = body;
+  for (const part of pointer.replace(/^#\/?/, "").split("/").filter(Boolean)) {
+    value = (value as Record<string, unknown> | undefined)?.[decodeURIComponent(part).replace(/~1/g, "/").replace(/~0/g, "~")];
+  }
+  return value;
 }
 
 /** The error shapes of the dialects: Talk's OCS envelope, OpenTalk's error body. */
@@ -160,7 +202,7 @@ const found: Mismatch[] = [];
 /** Checks one response the suite received (http.ts `request`); JSON bodies are read from a clone. */
 export async function recordContract(method: string, url: string, res: Response): Promise<void> {
   const path = new URL(url).pathname;
-  if (res.status === 101 || !covered(path)) return;
+  if (res.status === 101 || !load().some((api) => api.covers(path) !== null)) return;
   const type = res.headers.get("content-type") ?? "";
   let body: unknown;
   if (type.includes("json")) {

@@ -98,7 +98,8 @@ export function removeOther(tx: Tx, caller: Caller, attendeeId: number): Outcome
   if (!target) return fail(404, "participant");
   if (target.id === granted.value.attendee?.id) return ok("self");
   if (target.participantType === ParticipantType.Owner) return fail(403, "owner");
-  if (isModeratorType(target.participantType)) return fail(400, "moderator");
+  // Seed 002: 400 for a moderator; the value is one the reference's document lists for this operation.
+  if (isModeratorType(target.participantType)) return fail(400, "participant");
   removeAttendee(tx, target);
   recordMembership(tx, callerActor(caller, granted.value.attendee), "removed", target);
   tx.change.settings = true;

@@ -77,7 +77,7 @@ function refusal(tx: Tx, patch: SettingsPatch): Outcome<never> | null {
   if (patch.readOnly !== undefined && !isGroupOrPublic(meta.type)) return fail(400, "type");
   if (patch.password !== undefined && !guestsByInviteCode(meta)) return fail(403, "type");
   if (patch.defaultPermissions !== undefined && !isGroupOrPublic(meta.type)) return fail(400, "type");
-  if (patch.listable !== undefined && !isGroupOrPublic(meta.type)) return fail(400, "scope");
+  if (patch.listable !== undefined && !isGroupOrPublic(meta.type)) return fail(400, "type");
   if (patch.lobby !== undefined) {
     const timer = patch.lobby.timer ?? 0;
     if (!Number.isInteger(timer) || timer < 0 || timer > LOBBY_TIMER_MAX) return fail(400, "value");
@@ -86,7 +86,7 @@ function refusal(tx: Tx, patch: SettingsPatch): Outcome<never> | null {
   }
   if (patch.sip !== undefined) {
     const { sip } = patch;
-    if (!sip.mayEnable) return fail(401, "sip");
+    if (!sip.mayEnable) return fail(401, "config");
     if (!sip.configured) return fail(412, "config");
     if (!isGroupOrPublic(meta.type)) return fail(400, "type");
     if (!isSipCompatibleToken(meta.token)) return fail(400, "token");

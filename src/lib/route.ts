@@ -258,6 +258,7 @@ export function otRoute<B extends AnyObject | undefined, Q extends AnyObject | u
   });
 }
 
+/** The route's body, read and validated; failures in the route's own code where it has one (`badBodyCode`). */
 async function readValidBody(request: Request, def: OtRouteDef<AnyObject, undefined, undefined>): Promise<unknown> {
   const schema = def.body as AnyObject;
   try {

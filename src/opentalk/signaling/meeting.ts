@@ -155,6 +155,9 @@ export function controlState(p: Participant): ControlState {
 }
 
 export class Meeting {
+  /** The participant of each signaling socket, read once from its attachment (sockets outlive no instance). */
+  private readonly owners = new WeakMap<WebSocket, string | null>();
+
   constructor(private readonly ctx: DurableObjectState) {}
 
   get sql(): SqlStorage {
@@ -202,11 +205,35 @@ export class Meeting {
     }
   }
 
+  /**
+   * One frame to every connected participant in `statuses`: built once, and sent in one pass over
+   * the room's signaling sockets against the recipients' ids (no per-recipient socket lookup).
+   */
   broadcast(namespace: string, payload: Record<string, unknown>, statuses: Status[], except?: string): void {
     const text = frame(namespace, payload);
-    for (const status of statuses) {
-      for (const p of this.all(status)) if (p.id !== except) this.sendText(p.id, text);
+    const placeholders = statuses.map(() => "?").join(", ");
+    const ids = new Set(this.sql.exec<{ id: string }>(`SELECT id FROM ot_participants WHERE connected = 1 AND status IN (${placeholders})`, ...statuses).toArray().map((r) => r.id));
+    if (except !== undefined) ids.delete(except);
+    if (ids.size === 0) return;
+    for (const ws of this.ctx.getWebSockets(OPENTALK_SOCKET_TAG)) {
+      const owner = this.owner(ws);
+      if (owner === null || !ids.has(owner)) continue;
+      try {
+        ws.send(text);
+      } catch {
+        // the close handler cleans up
+      }
     }
+  }
+
+  /** The participant a signaling socket belongs to (its attachment's `p`). */
+  private owner(ws: WebSocket): string | null {
+    let owner = this.owners.get(ws);
+    if (owner === undefined) {
+      owner = (ws.deserializeAttachment() as { p?: string } | null)?.p ?? null;
+      this.owners.set(ws, owner);
+    }
+    return owner;
   }
 
   /**

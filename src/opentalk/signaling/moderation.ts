@@ -34,7 +34,10 @@ const m = deps.meeting;
     case "enable_raise_hands":
     case "disable_raise_hands": {
       const enabled = command.action === "enable_raise_hands";
-      m.sql.exec("INSERT OR REPLACE INTO ot_settings (key, value) VALUES ('raise_hands_disabled', ?)", enabled ? "0" : "1");
+      // Written only when it changes: a write holds the frames below until it is committed.
+      if ((m.setting("raise_hands_disabled") === "1") === enabled) {
+        m.sql.exec("INSERT OR REPLACE INTO ot_settings (key, value) VALUES ('raise_hands_disabled', ?)", enabled ? "0" : "1");
+      }
       if (!enabled) {
         // Raised hands are lowered when raising is disabled (reference moderation docs).
         const raised = m.all("joined").filter((p) => p.handUp);

@@ -241,7 +241,7 @@ export class Meeting {
    * meeting, as the reference controller sends it; the waiting list itself is the moderators'.
    */
   toJoined(payload: Record<string, unknown>, except?: string): void {
-    for (const p of this.all("joined")) if (p.id !== except) this.send(p.id, "moderation", payload);
+    this.broadcast("moderation", payload, ["joined"], except);
   }
 
   controlError(ws: WebSocket, error: ControlError): void {

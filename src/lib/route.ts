@@ -68,17 +68,16 @@ export interface OcsRouteDef<P extends AnyObject> {
   description?: string;
 }
 
-/** The `error` value of a parameter that failed validation (see `OcsRouteDef.invalid`). */
-function invalidParamError(invalid: string | Record<string, string | undefined> | undefined, field: PropertyKey | undefined): string {
-  const name = typeof field === "string" ? field : undefined;
-  if (typeof invalid === "string") return invalid;
-  return (name !== undefined ? invalid?.[name] : invalid?.["*"]) ?? name ?? "value";
-}
-
-/** The 400 of a route's bad input: `invalidData`, or `{error, message}` (see `OcsRouteDef.invalid`). */
+/**
+ * The 400 of a route's bad input: `invalidData`, or `{error, message}` with the `error` that
+ * `OcsRouteDef.invalid` names for `field` (undefined: the body could not be read).
+ */
 function invalidInput(def: OcsRouteDef<AnyObject>, field: PropertyKey | undefined, message: string): OcsError {
   if (def.invalidData !== undefined) return new OcsError(400, def.invalidData);
-  return new OcsError(400, { error: invalidParamError(def.invalid as string | Record<string, string | undefined> | undefined, field), message });
+  const name = typeof field === "string" ? field : undefined;
+  const invalid = def.invalid as string | Record<string, string | undefined> | undefined;
+  const error = typeof invalid === "string" ? invalid : ((name !== undefined ? invalid?.[name] : invalid?.["*"]) ?? name ?? "value");
+  return new OcsError(400, { error, message });
 }
 
 export function ocsRoute<P extends AnyObject>(
@@ -253,20 +252,19 @@ export function otRoute<B extends AnyObject | undefined, Q extends AnyObject | u
     const query = def.query ? def.query.safeParse(Object.fromEntries(new URL(c.req.url).searchParams)) : { success: true as const, data: {} };
     if (!query.success) throw OpenTalkError.badRequest(describeIssue(query.error.issues[0] as z.core.$ZodIssue));
     let body: unknown = {};
-    if (def.body) body = await readValidBody(c.req.raw, def as OtRouteDef<AnyObject, undefined, undefined>);
+    if (def.body) body = await readValidBody(c.req.raw, def.body, def.bodyRequired !== false, def.badBodyCode);
     return handler(c, { body, query: query.data, params: params.data } as OtInput<Out<B>, Out<Q>, Out<P>>);
   });
 }
 
 /** The route's body, read and validated; failures in the route's own code where it has one (`badBodyCode`). */
-async function readValidBody(request: Request, def: OtRouteDef<AnyObject, undefined, undefined>): Promise<unknown> {
-  const schema = def.body as AnyObject;
+async function readValidBody(request: Request, schema: AnyObject, required: boolean, badBodyCode: string | undefined): Promise<unknown> {
   try {
-    const parsed = schema.safeParse(nullAsAbsent(schema, await readOtBody(request, def.bodyRequired !== false)));
+    const parsed = schema.safeParse(nullAsAbsent(schema, await readOtBody(request, required)));
     if (!parsed.success) throw openTalkValidationError(parsed.error);
     return parsed.data;
   } catch (err) {
-    if (def.badBodyCode && err instanceof OpenTalkError) throw new OpenTalkError(400, def.badBodyCode, err.message);
+    if (badBodyCode && err instanceof OpenTalkError) throw new OpenTalkError(400, badBodyCode, err.message);
     throw err;
   }
 }

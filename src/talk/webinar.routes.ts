@@ -69,10 +69,10 @@ export function registerTalkWebinarRoutes(app: OpenAPIHono<AppEnv>) {
 
   ocsRoute(
     app,
-    { method: "put", path: `${room}/webinar/sip`, summary: "Set the SIP dial-in state", tags: TAGS, auth: "user", params: z.object({ state: lenientInt().optional() }), invalid: "value" },
+    { method: "put", path: `${room}/webinar/sip`, summary: "Set the SIP dial-in state", tags: TAGS, auth: "user", params: z.object({ state: lenientInt() }), invalid: "value" },
     async (c, p, path) => {
-      // Any state that is not 0, 1 or 2 (missing, unparsable) is a bad `value`, as the reference names it.
-      if (p.state === undefined || p.state < 0 || p.state > 2) throw ocsFail(400, "value");
+      // Any state that is not 0, 1 or 2 (missing and unparsable ones fail validation) is a bad `value`.
+      if (p.state < 0 || p.state > 2) throw ocsFail(400, "value");
       const cfg = config(c.env);
       const user = currentUser(c);
       let mayEnable = true;

@@ -155,7 +155,7 @@ export function controlState(p: Participant): ControlState {
 }
 
 export class Meeting {
-  /** The participant of each signaling socket, read once from its attachment (sockets outlive no instance). */
+  /** The participant of each signaling socket, read from its attachment once per object instance. */
   private readonly owners = new WeakMap<WebSocket, string | null>();
 
   constructor(private readonly ctx: DurableObjectState) {}

@@ -302,6 +302,102 @@ describe("one room, every way of signaling", () => {
   });
 });
 
+describe("one connection, several conversations", () => {
+  it("a client that keeps one connection per account (as Android does) joins another conversation over it", async () => {
+    const { alice, bob, token: home } = await groupRoom("Home");
+    const other = (await ocs("POST", `${V4}/room`, { auth: alice, body: { roomType: 2, roomName: "Other" } })).data.token as string;
+    await ocs("POST", `${V4}/room/${other}/participants`, { auth: alice, body: { newParticipant: bob.user } });
+    // Bob's one connection is the socket of the first conversation he opened.
+    const b = await connect(home, bob);
+    await b.client.event("room", "join");
+    const a = await connect(other, alice);
+    expect(await a.client.event("room", "join")).toHaveLength(1);
+
+    // Bob opens the other conversation and joins it over the same socket.
+    const bobJar = new CookieJar();
+    const bobThere = (await ocs("POST", `${V4}/room/${other}/participants/active`, { auth: bob, jar: bobJar })).data.sessionId as string;
+    expect(await b.client.joinRoom(other, bobThere)).toMatchObject({ type: "room", room: { roomid: other, properties: { name: "Other" } } });
+    const everyone = await b.client.event("room", "join", (l) => l.length === 2);
+    expect(everyone.map((j: { sessionid: string }) => j.sessionid).sort()).toEqual([a.client.sessionId, b.client.sessionId].sort());
+    expect(await a.client.event("room", "join")).toEqual([{ sessionid: b.client.sessionId, userid: bob.user, user: { displayname: `bob ${bob.user}` }, roomsessionid: bobThere, features: [] }]);
+    // Joining there left the first conversation: its Talk session ended.
+    expect((await ocs("GET", `${V3}/signaling/${home}`, { auth: bob, jar: b.jar })).status).toBe(409);
+
+    // Offer and answer between the socket of one room and a visitor from another, in order.
+    const offer = { to: b.client.sessionId, type: "offer", roomType: "video", payload: { type: "offer", sdp: "v=0" } };
+    a.client.send({ type: "message", message: { recipient: { type: "session", sessionid: b.client.sessionId }, data: offer } });
+    expect(await b.client.next((f) => f.type === "message")).toEqual({ type: "message", message: { sender: { type: "session", sessionid: a.client.sessionId, userid: alice.user }, data: offer } });
+    const candidates = [1, 2, 3].map((n) => ({ to: a.client.sessionId, type: "candidate", roomType: "video", payload: { candidate: { candidate: `candidate:${n}`, sdpMid: "0", sdpMLineIndex: 0 } } }));
+    for (const data of candidates) b.client.send({ type: "message", message: { recipient: { type: "session", sessionid: a.client.sessionId }, data } });
+    for (const data of candidates) {
+      expect(await a.client.next((f) => f.type === "message")).toEqual({ type: "message", message: { sender: { type: "session", sessionid: b.client.sessionId, userid: bob.user }, data } });
+    }
+
+    // The visited room's changes reach the visitor: call flags, chat, settings.
+    expect((await ocs("POST", `${V4}/call/${other}`, { auth: alice, jar: a.jar, body: { flags: 3 } })).status).toBe(200);
+    const update = await b.client.event("participants", "update", (u) => u.changed?.length > 0);
+    expect(update).toMatchObject({ roomid: other, changed: [{ sessionId: a.client.sessionId, inCall: 3 }] });
+    expect((await ocs("POST", `/ocs/v2.php/apps/spreed/api/v1/chat/${other}`, { auth: alice, body: { message: "over here" } })).status).toBe(201);
+    expect(await b.client.event("room", "message")).toEqual({ roomid: other, data: { type: "chat", chat: { refresh: true } } });
+
+    // Removed from the other conversation: told so, and his one connection stays open.
+    const removed = await ocs("DELETE", `${V4}/room/${other}/attendees`, { auth: alice, body: { attendeeId: await attendeeIdOf(other, alice, bob.user) } });
+    expect(removed.status).toBe(200);
+    expect(await b.client.event("roomlist", "disinvite")).toEqual({ roomid: other, reason: "disinvited" });
+    expect(await a.client.event("room", "leave")).toEqual([b.client.sessionId]);
+    expect(errorCode(await b.client.request("message", { recipient: { type: "session", sessionid: a.client.sessionId }, data: {} }))).toBe("not_in_room");
+    // Back home over the same socket.
+    const bobHome = (await ocs("POST", `${V4}/room/${home}/participants/active`, { auth: bob, jar: b.jar })).data.sessionId as string;
+    expect(await b.client.joinRoom(home, bobHome)).toMatchObject({ type: "room", room: { roomid: home } });
+  });
+
+  it("leaving, bye and the visited room's deletion end the visit; the visit survives the objects' eviction", async () => {
+    const { alice, bob, token: home } = await groupRoom("Home");
+    const other = (await ocs("POST", `${V4}/room`, { auth: alice, body: { roomType: 2, roomName: "Other" } })).data.token as string;
+    await ocs("POST", `${V4}/room/${other}/participants`, { auth: alice, body: { newParticipant: bob.user } });
+    const b = await connect(home, bob);
+    const a = await connect(other, alice);
+    await a.client.event("room", "join");
+    const visit = async () => {
+      const jar = new CookieJar();
+      const session = (await ocs("POST", `${V4}/room/${other}/participants/active`, { auth: bob, jar })).data.sessionId as string;
+      expect(await b.client.joinRoom(other, session)).toMatchObject({ type: "room", room: { roomid: other } });
+      await a.client.event("room", "join", (l) => l.some((j: { sessionid: string }) => j.sessionid === b.client.sessionId));
+      return { jar, session };
+    };
+
+    // Leaving with an empty room id ends the Talk session there.
+    const first = await visit();
+    expect(await b.client.request("room", { roomid: "" })).toMatchObject({ type: "room", room: { roomid: "" } });
+    expect(await a.client.event("room", "leave")).toEqual([b.client.sessionId]);
+    expect((await ocs("GET", `${V3}/signaling/${other}`, { auth: bob, jar: first.jar })).status).toBe(409);
+
+    // Both objects evicted: the visit goes on from storage, both ways.
+    await visit();
+    await evictDurableObject(roomStub(env, await roomIdOf(home)));
+    await evictDurableObject(roomStub(env, await roomIdOf(other)));
+    b.client.send({ type: "message", message: { recipient: { type: "session", sessionid: a.client.sessionId }, data: { type: "answer" } } });
+    expect(await a.client.next((f) => f.type === "message")).toMatchObject({ message: { sender: { sessionid: b.client.sessionId }, data: { type: "answer" } } });
+    a.client.send({ type: "message", message: { recipient: { type: "session", sessionid: b.client.sessionId }, data: { type: "offer" } } });
+    expect(await b.client.next((f) => f.type === "message")).toMatchObject({ message: { sender: { sessionid: a.client.sessionId }, data: { type: "offer" } } });
+
+    // The visited room is deleted: the visitor is told, its socket stays and can join at home.
+    expect((await ocs("DELETE", `${V4}/room/${other}`, { auth: alice })).status).toBe(200);
+    expect(await b.client.event("roomlist", "disinvite")).toEqual({ roomid: other, reason: "deleted" });
+    const bobHome = (await ocs("POST", `${V4}/room/${home}/participants/active`, { auth: bob, jar: b.jar })).data.sessionId as string;
+    expect(await b.client.joinRoom(home, bobHome)).toMatchObject({ type: "room", room: { roomid: home } });
+
+    // bye while visiting ends the Talk session of the visited room too.
+    const third = (await ocs("POST", `${V4}/room`, { auth: alice, body: { roomType: 2, roomName: "Third" } })).data.token as string;
+    await ocs("POST", `${V4}/room/${third}/participants`, { auth: alice, body: { newParticipant: bob.user } });
+    const jar = new CookieJar();
+    const there = (await ocs("POST", `${V4}/room/${third}/participants/active`, { auth: bob, jar })).data.sessionId as string;
+    expect(await b.client.joinRoom(third, there)).toMatchObject({ type: "room", room: { roomid: third } });
+    expect(await b.client.request("bye", {})).toMatchObject({ type: "bye" });
+    await expect.poll(async () => (await ocs("GET", `${V3}/signaling/${third}`, { auth: bob, jar })).status).toBe(409);
+  }, 60_000);
+});
+
 describe("one room, both dialects", () => {
   it("a Talk session in the call and an OpenTalk participant of the same room see each other", async () => {
     const owner = await signIn("otown");

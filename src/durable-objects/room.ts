@@ -12,11 +12,13 @@ import { unseal } from "../lib/crypto";
 import { OpenTalkSignaling, type SignalingStart } from "../opentalk/signaling/protocol";
 import type { Caller, Outcome } from "../room/contract";
 import type { Presence } from "../room/presence";
+import { resolveToken, roomStub } from "../room/directory";
 import { RoomObject } from "../room/room";
 import { type SignalingPost, type SignalingPull, TalkLongPoll } from "../talk/longpoll";
 import { TALK_SIGNALING_PATH, TalkStandalone } from "../talk/standalone/protocol";
+import type { Delivery, StandalonePeer, Visit, VisitorRequest } from "../talk/standalone/visits";
 
-export class Room extends RoomObject {
+export class Room extends RoomObject implements StandalonePeer {
   private talkModule: TalkLongPoll | null = null;
   private standaloneModule: TalkStandalone | null = null;
   private openTalkModule: OpenTalkSignaling | null = null;
@@ -34,6 +36,10 @@ export class Room extends RoomObject {
       apply: (op) => this.apply(op),
       armAlarm: () => this.commit.arm(),
       queueForLongPoll: (to, message) => this.talk.queue(to, message),
+      peer: async (token) => {
+        const room = await resolveToken(this.env, token);
+        return room ? (roomStub(this.env, room.id) as unknown as StandalonePeer) : null;
+      },
     });
     return this.standaloneModule;
   }
@@ -62,6 +68,28 @@ export class Room extends RoomObject {
 
   async pullSignaling(caller: Caller, roomSerial: number, waitMs?: number): Promise<Outcome<SignalingPull>> {
     return this.talk.pull(caller, roomSerial, waitMs);
+  }
+
+  // Talk standalone signaling: sessions of one room's socket that joined another (visits.ts)
+
+  async standaloneVisit(visit: Visit): Promise<void> {
+    await this.standalone.visit(visit);
+  }
+
+  async standaloneVisitorRequest(sid: string, request: VisitorRequest): Promise<boolean> {
+    return this.standalone.visitorRequest(sid, request);
+  }
+
+  async standaloneVisitEnd(sid: string): Promise<void> {
+    await this.standalone.visitEnd(sid);
+  }
+
+  async standaloneVisitResumed(sid: string): Promise<void> {
+    this.standalone.visitResumed(sid);
+  }
+
+  async standaloneDeliver(from: string, items: Delivery[]): Promise<string[]> {
+    return this.standalone.deliver(from, items);
   }
 
   // OpenTalk signaling

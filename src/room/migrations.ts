@@ -87,6 +87,11 @@ const MIGRATIONS: string[] = [
      features TEXT NOT NULL DEFAULT '[]', talk_session TEXT, attendee_id INTEGER,
      connected INTEGER NOT NULL DEFAULT 1, expires INTEGER);
    CREATE TABLE talk_ws_peers (talk_session TEXT PRIMARY KEY, sid TEXT NOT NULL, fingerprint TEXT NOT NULL, in_call INTEGER NOT NULL);`,
+  // A signaling connection joined to another conversation than the one whose socket carries it
+  // (Android keeps one connection per account): `away` on the socket's side names the room it
+  // joined, `home` on the visited side names the room whose socket carries the visitor.
+  `ALTER TABLE talk_ws_sessions ADD COLUMN away TEXT;
+   ALTER TABLE talk_ws_sessions ADD COLUMN home TEXT;`,
 ];
 
 export function migrate(sql: SqlStorage): number {

@@ -32,6 +32,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -222,6 +223,18 @@ function benchVars() {
   };
 }
 
+/** A TCP port nothing listens on right now. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 async function waitForStatus(http) {
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -378,8 +391,6 @@ async function main() {
   // D1 commit wait for a flush, a cost production storage does not have in that form and the
   // noisiest part of a shared machine. Both EdgeTalk and the baselines use the same storage.
   const stateRoot = env.BENCH_STATE_DIR ?? (existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir());
-  const state = mkdtempSync(path.join(stateRoot, "edgetalk-bench-state-"));
-  tempDirs.push(state);
   settings.stateDir = stateRoot;
   log("bundling EdgeTalk (wrangler deploy --dry-run)");
   const bundle = buildEdgeTalk(path.join(work, "build"));
@@ -388,15 +399,34 @@ async function main() {
   if (pinning.pinned) log(`pinned: server on CPU ${pinning.server}, load generator on CPU ${pinning.load}`);
   else console.warn(`[bench] WARNING: running without CPU pinning (${pinning.reason}); server and load generator share the CPUs`);
 
+  /**
+   * One workerd process (Miniflare) with EdgeTalk and the baselines on their own fresh state, on
+   * the server core. Resolves with { http, workerdPid, adminPassword, stop }.
+   */
+  async function startServer({ inspectorPort } = {}) {
+    const state = mkdtempSync(path.join(stateRoot, "edgetalk-bench-state-"));
+    tempDirs.push(state);
+    const { vars, adminPassword } = benchVars();
+    const server = await startNode(path.join(root, "bench", "lib", "server.mjs"), {
+      cpu: pinning.server,
+      extraEnv: { BENCH_SERVER: JSON.stringify({ bundle, persistDir: state, vars: { ...vars, EDGETALK_ADMIN_PASSWORD: adminPassword }, inspectorPort }) },
+    });
+    const http = Object.fromEntries(Object.entries(server.info.urls).map(([name, url]) => [name, new Http(url)]));
+    await waitForStatus(http.edgetalk); // the first request also seeds the administrator
+    return {
+      http,
+      workerdPid: server.info.workerdPid,
+      adminPassword,
+      async stop() {
+        await Promise.all(Object.values(http).map((h) => h.close()));
+        await stopChild(server.child);
+      },
+    };
+  }
+
   log("starting workerd (Miniflare): EdgeTalk + baselines");
-  const { vars, adminPassword } = benchVars();
-  const server = await startNode(path.join(root, "bench", "lib", "server.mjs"), {
-    cpu: pinning.server,
-    extraEnv: { BENCH_SERVER: JSON.stringify({ bundle, persistDir: state, vars: { ...vars, EDGETALK_ADMIN_PASSWORD: adminPassword } }) },
-  });
-  const { urls, workerdPid } = server.info;
-  const http = Object.fromEntries(Object.entries(urls).map(([name, url]) => [name, new Http(url)]));
-  await waitForStatus(http.edgetalk); // the first request also seeds the administrator
+  const main = await startServer({ inspectorPort: env.BENCH_INSPECTOR_PORT ? Number(env.BENCH_INSPECTOR_PORT) : undefined });
+  const { http, workerdPid, adminPassword } = main;
 
   const nodeBaselines = new Map();
   const memo = new Map();
@@ -405,6 +435,29 @@ async function main() {
     http,
     admin: new OcsUser(http.edgetalk, "admin", adminPassword),
     log,
+    /**
+     * A workerd process of its own, for a measurement the run's shared process would distort
+     * (memory): resolves with a context like this one for it ({ settings, http, admin, log, once,
+     * workerdPid, inspectorPort (with `inspector`), stop }); the caller stops it.
+     */
+    async freshServer({ inspector = false } = {}) {
+      const inspectorPort = inspector ? await freePort() : undefined;
+      const fresh = await startServer({ inspectorPort });
+      const memoFresh = new Map();
+      return {
+        settings,
+        http: fresh.http,
+        admin: new OcsUser(fresh.http.edgetalk, "admin", fresh.adminPassword),
+        log,
+        once(key, fn) {
+          if (!memoFresh.has(key)) memoFresh.set(key, fn());
+          return memoFresh.get(key);
+        },
+        workerdPid: fresh.workerdPid,
+        inspectorPort,
+        stop: () => fresh.stop(),
+      };
+    },
     /** Memoises a seed step shared by scenarios. */
     once(key, fn) {
       if (!memo.has(key)) memo.set(key, fn());
@@ -440,9 +493,8 @@ async function main() {
   }
 
   log("stopping");
-  await Promise.all(Object.values(http).map((h) => h.close()));
   for (const started of nodeBaselines.values()) await stopChild((await started).child);
-  await stopChild(server.child);
+  await main.stop();
   cleanup();
 
   const allWindows = results.scenarios.flatMap((s) =>

@@ -84,6 +84,8 @@ const mf = new Miniflare({
   host: HOST,
   port: 0,
   defaultPersistRoot: options.persistDir,
+  // BENCH_INSPECTOR_PORT: the DevTools protocol of every Worker (bench/profile.mjs samples EdgeTalk's CPU).
+  ...(options.inspectorPort ? { inspectorPort: options.inspectorPort } : {}),
   workers: [
     edgetalk,
     baselineWorker("trivial", "trivial.mjs"),

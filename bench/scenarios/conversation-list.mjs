@@ -38,7 +38,7 @@ export default {
       ],
       phases: [{ id: "latency", label: "1 client", concurrency: 1 }],
       comparisons: [
-        { phase: "latency", metric: "p50", baseline: "bare-d1", target: { atMost: 3 } },
+        { phase: "latency", metric: "p50", baseline: "bare-d1", target: { atMost: 1.2 } },
         { phase: "latency", metric: "p99", baseline: "bare-d1" },
       ],
     };

@@ -60,7 +60,7 @@ export default {
       ],
       comparisons: [
         { phase: "throughput", metric: "rps", baseline: "trivial" },
-        { phase: "throughput", metric: "rps", baseline: "bare-do" },
+        { phase: "throughput", metric: "rps", baseline: "bare-do", target: { atLeast: 0.85 } },
         { phase: "latency", metric: "p50", baseline: "trivial" },
         { phase: "latency", metric: "p50", baseline: "bare-do" },
         { phase: "latency", metric: "p99", baseline: "trivial" },

@@ -7,7 +7,9 @@ import WebSocket from "ws";
 
 /** Connects (retrying while workerd starts); resolves with { call(method, params), close() }. */
 export async function devtools(port, worker, { retries = 120 } = {}) {
-  const ws = await connect(`ws://127.0.0.1:${port}/core:user:${worker}`, retries);
+  // A Worker of the configuration by name, or any other isolate by its target id (`/json/list`).
+  const target = worker.includes(":") ? worker : `core:user:${worker}`;
+  const ws = await connect(`ws://127.0.0.1:${port}/${target}`, retries);
   let nextId = 1;
   const pending = new Map();
   ws.on("message", (raw) => {

@@ -91,9 +91,8 @@ export class Commit {
     if (indexDue) candidates.push(Date.now() + INDEX_RETRY_MS);
     const meta = this.store.meta;
     if (meta) {
-      const oldest = this.store.oldestPing();
-      if (oldest !== null) candidates.push((oldest + SESSION_KILL_SECONDS + 1) * 1000);
-      const live = this.store.liveCounts();
+      const live = this.store.sessionFacts();
+      if (live.oldestPing !== null) candidates.push((live.oldestPing + SESSION_KILL_SECONDS + 1) * 1000);
       if (live.activeUsers !== meta.activeUsers || live.activeGuests !== meta.activeGuests) candidates.push(Date.now() + COUNTS_PUBLISH_SECONDS * 1000);
       if (meta.lobbyState === 1 && meta.lobbyTimer > 0) candidates.push(meta.lobbyTimer * 1000);
       if (this.store.hasPending("orphan-check")) candidates.push((meta.createdAt + ORPHAN_GRACE_SECONDS + 1) * 1000);

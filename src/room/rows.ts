@@ -32,7 +32,7 @@ export function metaFromRow(r: Row): RoomMeta {
   };
 }
 
-export function attendeeFromRow(r: Row): Attendee & { userUuid: string | null } {
+export function attendeeFromRow(r: Row): Attendee & { userUuid: string | null; invitationOpen: boolean } {
   return {
     id: r.id as number,
     actorType: r.actor_type as ActorType,
@@ -52,6 +52,7 @@ export function attendeeFromRow(r: Row): Attendee & { userUuid: string | null } 
     lastMentionDirect: r.last_mention_direct as number,
     readPrivacy: r.read_privacy as number,
     userUuid: (r.user_uuid as string | null) ?? null,
+    invitationOpen: r.invitation_open === 1,
   };
 }
 

@@ -16,7 +16,8 @@ import { type Attendee, type NewMember, ParticipantType, type RoomInit, type Roo
 /** Sessions of OpenTalk participants live as long as their socket, whatever their last ping. */
 const MEETING_SESSION = "cookie LIKE 'meeting:%'";
 
-export type AttendeeRow = Attendee & { userUuid: string | null };
+/** An attendee as stored: with the user's uuid and whether an invitation notification is open. */
+export type AttendeeRow = Attendee & { userUuid: string | null; invitationOpen?: boolean };
 
 /** "Users" for the last-moderator and last-member rules: owners, moderators and invited users. */
 const MEMBER_TYPES = `(${ParticipantType.Owner}, ${ParticipantType.Moderator}, ${ParticipantType.User})`;
@@ -309,18 +310,21 @@ export class RoomStore {
 
   /** Distinct users and guests holding a live session right now. */
   liveCounts(): { activeUsers: number; activeGuests: number } {
+    const { activeUsers, activeGuests } = this.sessionFacts();
+    return { activeUsers, activeGuests };
+  }
+
+  /** The live counts and the oldest ping of any session, in one query (what the alarm plans from). */
+  sessionFacts(): { activeUsers: number; activeGuests: number; oldestPing: number | null } {
     const row = this.sql
-      .exec<{ users: number; guests: number }>(
+      .exec<{ users: number; guests: number; oldest: number | null }>(
         `SELECT count(DISTINCT CASE WHEN a.actor_type = 'users' THEN a.id END) AS users,
-                count(DISTINCT CASE WHEN a.actor_type IN ('guests', 'emails') THEN a.id END) AS guests
+                count(DISTINCT CASE WHEN a.actor_type IN ('guests', 'emails') THEN a.id END) AS guests,
+                min(s.last_ping) AS oldest
          FROM sessions s JOIN attendees a ON a.id = s.attendee_id`,
       )
       .one();
-    return { activeUsers: row.users, activeGuests: row.guests };
-  }
-
-  oldestPing(): number | null {
-    return this.sql.exec<{ p: number | null }>("SELECT min(last_ping) AS p FROM sessions").one().p;
+    return { activeUsers: row.users, activeGuests: row.guests, oldestPing: row.oldest };
   }
 
   /**

@@ -55,7 +55,8 @@ export function join(
   const session: Session = { id: o.sessionId, attendeeId: attendee.id, cookie: cookieKey(caller), inCall: 0, lastPing: now, state: 1, createdAt: now };
   tx.store.insertSession(session);
   tx.change.sessions = true;
-  return ok({ attendee, session, invitationAnswered: tx.store.answerInvitation(attendee.id) });
+  // Only a row read with its invitation still open needs the write (new attendees have none).
+  return ok({ attendee, session, invitationAnswered: attendee.invitationOpen === true && tx.store.answerInvitation(attendee.id) });
 }
 
 function createCallerAttendee(tx: Tx, caller: Caller, guestActorId: string): AttendeeRow {
@@ -85,10 +86,12 @@ export function endSession(tx: Tx, session: Session): void {
 /** Self-joined users and unnamed guests without custom permissions leave with their last session. */
 function dropTransientAttendee(tx: Tx, attendeeId: number): void {
   const a = tx.store.attendeeById(attendeeId);
-  if (!a || tx.store.countSessions(attendeeId) > 0) return;
+  if (!a) return;
   const transientGuest = a.actorType === "guests" && a.displayName === "" && a.permissions === 0 && a.participantType === ParticipantType.Guest;
   const meetingGuest = a.actorType === "guests" && a.actorId.startsWith(MEETING_COOKIE);
-  if (a.participantType === ParticipantType.UserSelfJoined || transientGuest || meetingGuest) removeAttendee(tx, a, { left: true });
+  const transient = a.participantType === ParticipantType.UserSelfJoined || transientGuest || meetingGuest;
+  // Members stay whatever their sessions: their sessions are counted only for transient attendees.
+  if (transient && tx.store.countSessions(attendeeId) === 0) removeAttendee(tx, a, { left: true });
 }
 
 /** Sessions that stopped pinging end (the alarm's duty). Returns how many. */

@@ -2,7 +2,9 @@
  * What crosses the room object's RPC boundary: who acts (`Caller`), results (`Outcome`: errors are
  * values, RPC does not keep exception classes) and the views the dialect layers translate.
  */
-import type { Attendee, ChatFacts, RoomMeta, Session, StoredMessage } from "./types";
+import type { Attendee, ChatFacts, ListedAttendee, RoomMeta, Session, StoredMessage } from "./types";
+
+export type { ListedAttendee } from "./types";
 
 /**
  * Why a room operation was refused. The dialect layers map each reason to their own error shape;
@@ -81,7 +83,7 @@ export interface RoomGrant {
 export interface ParticipantList {
   meta: RoomMeta;
   self: Attendee;
-  attendees: Attendee[];
+  attendees: ListedAttendee[];
   sessions: Session[];
 }
 

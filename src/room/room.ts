@@ -343,7 +343,7 @@ export class RoomObject extends DurableObject<Env> {
     return ok({
       meta: { ...meta, ...this.store.liveCounts() },
       self: stripUser(attendee),
-      attendees: this.store.attendees().map(stripUser),
+      attendees: this.store.listedAttendees(),
       sessions: this.store.liveSessions(nowSeconds() - SESSION_KILL_SECONDS),
     });
   }

@@ -67,6 +67,9 @@ export interface Attendee {
   readPrivacy: number;
 }
 
+/** What the participant list shows of an attendee (the chat and preference columns stay home). */
+export type ListedAttendee = Pick<Attendee, "id" | "actorType" | "actorId" | "displayName" | "participantType" | "permissions" | "pin" | "invitedEmail">;
+
 export interface Session {
   id: string;
   attendeeId: number;

@@ -18,8 +18,8 @@ import { ocsBool, ocsInt, ocsRoute } from "../lib/route";
 import { forgetToken } from "../room/directory";
 import type { Outcome } from "../room/contract";
 import { effectivePermissions, isLoggedInModeratorType, MAX_CUSTOM, type PermissionMethod } from "../room/permissions";
-import type { CallerView, ParticipantList } from "../room/contract";
-import { ParticipantType, RoomType, type Attendee, type NewMember, type RoomMeta } from "../room/types";
+import type { CallerView, ListedAttendee, ParticipantList } from "../room/contract";
+import { ParticipantType, RoomType, type Attendee, type NewMember, type RoomMeta, type Session } from "../room/types";
 import { talkRoom, TALK_V1, TALK_V4, unwrap } from "./context";
 import { presentView } from "./present";
 
@@ -28,8 +28,7 @@ const SOURCES = ["users", "groups", "emails", "circles", "teams"] as const;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** One entry of `GET …/participants` (reference §4.1). */
-export function participantObject(list: ParticipantList, attendee: Attendee, token: string) {
-  const sessions = list.sessions.filter((s) => s.attendeeId === attendee.id);
+export function participantObject(list: ParticipantList, attendee: ListedAttendee, token: string, sessions = list.sessions.filter((s) => s.attendeeId === attendee.id)) {
   const seesPrivate = isLoggedInModeratorType(list.self.participantType) || list.self.id === attendee.id;
   return {
     roomToken: token,
@@ -123,7 +122,10 @@ export function registerTalkParticipantRoutes(app: OpenAPIHono<AppEnv>) {
     async (c, p, path) => {
       const r = await talkRoom(c, path.token);
       const list = unwrap((await r.stub.participants(r.caller)) as Outcome<ParticipantList>);
-      const data = list.attendees.map((a) => participantObject(list, a, r.token));
+      // Each attendee's sessions, grouped in one pass.
+      const byAttendee = new Map<number, Session[]>();
+      for (const s of list.sessions) byAttendee.set(s.attendeeId, [...(byAttendee.get(s.attendeeId) ?? []), s]);
+      const data = list.attendees.map((a) => participantObject(list, a, r.token, byAttendee.get(a.id) ?? []));
       if (!p.includeStatus) return { data };
       const users = list.attendees.filter((a) => a.actorType === "users").map((a) => a.actorId);
       const statuses = await statusesByLogin(c.env, users);

@@ -293,7 +293,7 @@ export class TalkStandalone implements Presence {
     this.load();
     if (change.deleted || !meta) {
       // The room is gone: the visits its sockets made elsewhere end too.
-      for (const session of this.sessions.all()) if (session.away) void this.inOrder(session, () => this.leaveAway(session));
+      for (const session of this.sessions.all()) if (session.away) void this.inOrder(session, () => this.leaveAway(session)).catch(() => undefined);
     }
     this.room.changed(change, meta);
   }

@@ -1,5 +1,5 @@
 /** Row mapping between the room DO's SQLite tables and the model types. */
-import type { ActorType, Attendee, RoomMeta, Session } from "./types";
+import type { ActorType, Attendee, ListedAttendee, RoomMeta, Session } from "./types";
 
 type Row = Record<string, SqlStorageValue>;
 
@@ -32,7 +32,11 @@ export function metaFromRow(r: Row): RoomMeta {
   };
 }
 
-export function attendeeFromRow(r: Row): Attendee & { userUuid: string | null; invitationOpen: boolean } {
+/** The attendee columns a participant list shows. */
+export const LISTED_COLUMNS = "id, actor_type, actor_id, display_name, participant_type, permissions, pin, invited_email";
+
+/** An attendee as a participant list shows it, from a row with at least `LISTED_COLUMNS`. */
+export function listedAttendeeFromRow(r: Row): ListedAttendee {
   return {
     id: r.id as number,
     actorType: r.actor_type as ActorType,
@@ -40,11 +44,17 @@ export function attendeeFromRow(r: Row): Attendee & { userUuid: string | null; i
     displayName: r.display_name as string,
     participantType: r.participant_type as number,
     permissions: r.permissions as number,
+    pin: r.pin as string,
+    invitedEmail: r.invited_email as string,
+  };
+}
+
+export function attendeeFromRow(r: Row): Attendee & { userUuid: string | null; invitationOpen: boolean } {
+  return {
+    ...listedAttendeeFromRow(r),
     favorite: r.favorite === 1,
     notificationLevel: r.notification_level as number,
     notificationCalls: r.notification_calls as number,
-    pin: r.pin as string,
-    invitedEmail: r.invited_email as string,
     createdAt: r.created_at as number,
     lastReadMessage: r.last_read_message as number,
     readCount: r.read_count as number,

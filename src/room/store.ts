@@ -10,8 +10,8 @@
  */
 import { ChatStore } from "./chat-store";
 import { migrate } from "./migrations";
-import { attendeeFromRow, META_COLUMNS, metaFromRow, sessionFromRow } from "./rows";
-import { type ActorType, type Attendee, type ListedAttendee, type NewMember, ParticipantType, type RoomInit, type RoomMeta, type Session } from "./types";
+import { attendeeFromRow, LISTED_COLUMNS, listedAttendeeFromRow, META_COLUMNS, metaFromRow, sessionFromRow } from "./rows";
+import { type Attendee, type ListedAttendee, type NewMember, ParticipantType, type RoomInit, type RoomMeta, type Session } from "./types";
 
 /** Sessions of OpenTalk participants live as long as their socket, whatever their last ping. */
 const MEETING_SESSION = "cookie LIKE 'meeting:%'";
@@ -117,17 +117,7 @@ export class RoomStore {
 
   /** Every attendee with only the columns a participant list shows (a third of a row). */
   listedAttendees(): ListedAttendee[] {
-    const rows = this.sql.exec("SELECT id, actor_type, actor_id, display_name, participant_type, permissions, pin, invited_email FROM attendees ORDER BY id").toArray();
-    return rows.map((r) => ({
-      id: r.id as number,
-      actorType: r.actor_type as ActorType,
-      actorId: r.actor_id as string,
-      displayName: r.display_name as string,
-      participantType: r.participant_type as number,
-      permissions: r.permissions as number,
-      pin: r.pin as string,
-      invitedEmail: r.invited_email as string,
-    }));
+    return this.sql.exec(`SELECT ${LISTED_COLUMNS} FROM attendees ORDER BY id`).toArray().map(listedAttendeeFromRow);
   }
 
   /** Owners, moderators and invited users (the members the leave rules count). */

@@ -124,7 +124,11 @@ export function registerTalkParticipantRoutes(app: OpenAPIHono<AppEnv>) {
       const list = unwrap((await r.stub.participants(r.caller)) as Outcome<ParticipantList>);
       // Each attendee's sessions, grouped in one pass.
       const byAttendee = new Map<number, Session[]>();
-      for (const s of list.sessions) byAttendee.set(s.attendeeId, [...(byAttendee.get(s.attendeeId) ?? []), s]);
+      for (const s of list.sessions) {
+        const own = byAttendee.get(s.attendeeId);
+        if (own) own.push(s);
+        else byAttendee.set(s.attendeeId, [s]);
+      }
       const data = list.attendees.map((a) => participantObject(list, a, r.token, byAttendee.get(a.id) ?? []));
       if (!p.includeStatus) return { data };
       const users = list.attendees.filter((a) => a.actorType === "users").map((a) => a.actorId);

@@ -223,6 +223,15 @@ function benchVars() {
   };
 }
 
+/** `once(key, fn)`: fn's result for key, computed the first time only. */
+function memoiser() {
+  const memo = new Map();
+  return (key, fn) => {
+    if (!memo.has(key)) memo.set(key, fn());
+    return memo.get(key);
+  };
+}
+
 /** A TCP port nothing listens on right now. */
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -429,7 +438,6 @@ async function main() {
   const { http, workerdPid, adminPassword } = main;
 
   const nodeBaselines = new Map();
-  const memo = new Map();
   const ctx = {
     settings,
     http,
@@ -443,26 +451,19 @@ async function main() {
     async freshServer({ inspector = false } = {}) {
       const inspectorPort = inspector ? await freePort() : undefined;
       const fresh = await startServer({ inspectorPort });
-      const memoFresh = new Map();
       return {
         settings,
         http: fresh.http,
         admin: new OcsUser(fresh.http.edgetalk, "admin", fresh.adminPassword),
         log,
-        once(key, fn) {
-          if (!memoFresh.has(key)) memoFresh.set(key, fn());
-          return memoFresh.get(key);
-        },
+        once: memoiser(),
         workerdPid: fresh.workerdPid,
         inspectorPort,
         stop: () => fresh.stop(),
       };
     },
     /** Memoises a seed step shared by scenarios. */
-    once(key, fn) {
-      if (!memo.has(key)) memo.set(key, fn());
-      return memo.get(key);
-    },
+    once: memoiser(),
     /**
      * Starts a Node baseline server of bench/baselines (`name`.mjs, printing {"port"} when it
      * listens) on the server core, once per run; resolves with { url: ws://…, pid }.

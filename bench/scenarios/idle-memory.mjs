@@ -82,9 +82,9 @@ async function run(ctx, _tools, scenario) {
   ];
 
   const figures = {};
-  let pid = null;
   for (const t of targets) {
     const server = await ctx.freshServer({ inspector: true });
+    const pid = server.workerdPid;
     // Each reading follows a full collection in both Workers' isolates: what is left is what is
     // kept (request garbage would otherwise count as session memory until V8 collects it).
     const settled = async () => {
@@ -101,7 +101,6 @@ async function run(ctx, _tools, scenario) {
       return rssBytes(pid);
     };
     try {
-      pid = server.workerdPid;
       if (!pid) return { rows: [{ number: scenario.number, scenario: scenario.title, note: "not measured (no /proc)" }], details: {}, contended: false };
       const seeded = await t.seed(server);
       await sleep(1000);

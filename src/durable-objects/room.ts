@@ -24,7 +24,7 @@ export class Room extends RoomObject implements StandalonePeer {
   private openTalkModule: OpenTalkSignaling | null = null;
 
   private get talk(): TalkLongPoll {
-    this.talkModule ??= new TalkLongPoll(this.store, (to, message, from) => this.standalone.relayFromLongPoll(to, message, from));
+    this.talkModule ??= new TalkLongPoll(this.store, (to, message, from) => this.standalone.room.relayFromLongPoll(to, message, from));
     return this.talkModule;
   }
 
@@ -73,19 +73,19 @@ export class Room extends RoomObject implements StandalonePeer {
   // Talk standalone signaling: sessions of one room's socket that joined another (visits.ts)
 
   async standaloneVisit(visit: Visit): Promise<void> {
-    await this.standalone.visit(visit);
+    await this.standalone.room.visit(visit);
   }
 
   async standaloneVisitorRequest(sid: string, request: VisitorRequest): Promise<boolean> {
-    return this.standalone.visitorRequest(sid, request);
+    return this.standalone.room.visitorRequest(sid, request);
   }
 
   async standaloneVisitEnd(sid: string): Promise<void> {
-    await this.standalone.visitEnd(sid);
+    await this.standalone.room.visitEnd(sid);
   }
 
   async standaloneVisitResumed(sid: string): Promise<void> {
-    this.standalone.visitResumed(sid);
+    this.standalone.room.visitResumed(sid);
   }
 
   async standaloneDeliver(from: string, items: Delivery[]): Promise<string[]> {

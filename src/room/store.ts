@@ -17,7 +17,7 @@ import { type Attendee, type ListedAttendee, type NewMember, ParticipantType, ty
 const MEETING_SESSION = "cookie LIKE 'meeting:%'";
 
 /** An attendee as stored: with the user's uuid and whether an invitation notification is open. */
-export type AttendeeRow = Attendee & { userUuid: string | null; invitationOpen?: boolean };
+export type AttendeeRow = Attendee & { userUuid: string | null; invitationOpen: boolean };
 
 /** "Users" for the last-moderator and last-member rules: owners, moderators and invited users. */
 const MEMBER_TYPES = `(${ParticipantType.Owner}, ${ParticipantType.Moderator}, ${ParticipantType.User})`;

@@ -60,8 +60,9 @@ export function participantAccess(tx: Tx, caller: Caller, need: Need): Outcome<A
   return a as Outcome<Access & { attendee: AttendeeRow }>;
 }
 
+/** The attendee as views show it: without the stored-only fields (user uuid, open invitation). */
 export function stripUser(a: AttendeeRow): Attendee {
-  const { userUuid: _u, ...rest } = a;
+  const { userUuid: _u, invitationOpen: _i, ...rest } = a;
   return rest;
 }
 

@@ -56,7 +56,7 @@ export function join(
   tx.store.insertSession(session);
   tx.change.sessions = true;
   // Only a row read with its invitation still open needs the write (new attendees have none).
-  return ok({ attendee, session, invitationAnswered: attendee.invitationOpen === true && tx.store.answerInvitation(attendee.id) });
+  return ok({ attendee, session, invitationAnswered: attendee.invitationOpen && tx.store.answerInvitation(attendee.id) });
 }
 
 function createCallerAttendee(tx: Tx, caller: Caller, guestActorId: string): AttendeeRow {

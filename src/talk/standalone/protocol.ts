@@ -15,7 +15,7 @@ import { verifyHelloTicket, verifyHelloV2 } from "./auth";
 import { ClientMessage, ERRORS, type ErrorCode, errorFrame, frame, type Hello, helloParams, IGNORED_TYPES, SERVER_FEATURES } from "./frames";
 import { close, SessionTable, send, TALK_SOCKET_TAG, type WsSession } from "./sessions";
 import { SignalingRoom, type StandaloneHost } from "./signaling-room";
-import type { Delivery, Visit, VisitorRequest } from "./visits";
+import { type Delivery, Lanes, type Visit, type VisitorRequest } from "./visits";
 
 /** The path of the upgrade the Worker forwards to the room object. */
 export const TALK_SIGNALING_PATH = "/talk-signaling";
@@ -25,9 +25,10 @@ export const RESUME_WINDOW_MS = 60_000;
 export type { StandaloneHost } from "./signaling-room";
 
 export class TalkStandalone implements Presence {
-  private readonly room: SignalingRoom;
-  /** Each visiting session's pending exchange with the room it visits (kept in the client's order). */
-  private readonly forwards = new Map<string, Promise<void>>();
+  /** The room's side, which other rooms' objects (visits) and the long-poll reach directly. */
+  readonly room: SignalingRoom;
+  /** Each visiting session's exchanges with the room it visits, kept in the client's order. */
+  private readonly forwards = new Lanes();
 
   constructor(private readonly host: StandaloneHost) {
     this.room = new SignalingRoom(host);
@@ -213,13 +214,7 @@ export class TalkStandalone implements Presence {
 
   /** Runs a session's exchanges with the room it visits one after another, in the client's order. */
   private inOrder(session: WsSession, step: () => Promise<void>): Promise<void> {
-    const next = (this.forwards.get(session.sid) ?? Promise.resolve()).then(step);
-    const settled = next.catch(() => undefined);
-    this.forwards.set(session.sid, settled);
-    void settled.then(() => {
-      if (this.forwards.get(session.sid) === settled) this.forwards.delete(session.sid);
-    });
-    return next;
+    return this.forwards.run(session.sid, step);
   }
 
   /** A request of a session here for the room it visits; `not_in_room` when that room forgot it. */
@@ -257,33 +252,6 @@ export class TalkStandalone implements Presence {
       if (item.end) this.sessions.setAway(session, null);
     }
     return [...gone];
-  }
-
-  // Requests of other rooms' objects for the sessions that visit this room, and long-poll relays
-
-  async visit(visit: Visit): Promise<void> {
-    this.load();
-    await this.room.visit(visit);
-  }
-
-  visitorRequest(sid: string, request: VisitorRequest): boolean {
-    this.load();
-    return this.room.visitorRequest(sid, request);
-  }
-
-  async visitEnd(sid: string): Promise<void> {
-    this.load();
-    await this.room.visitEnd(sid);
-  }
-
-  visitResumed(sid: string): void {
-    this.load();
-    this.room.visitResumed(sid);
-  }
-
-  relayFromLongPoll(to: string, message: { type: string; payload?: unknown; [key: string]: unknown }, from: { talk: string; userId: string | null }): boolean {
-    this.load();
-    return this.room.relayFromLongPoll(to, message, from);
   }
 
   // -------------------------------------------------------------------------------------------

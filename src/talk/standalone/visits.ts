@@ -52,12 +52,30 @@ export interface StandalonePeer {
 export type PeerLookup = (token: string) => Promise<StandalonePeer | null>;
 
 /**
+ * Steps that must not overtake each other, per key: each waits for the one queued before it under
+ * the same key (a failed step does not hold up the next).
+ */
+export class Lanes {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  run(key: string, step: () => Promise<void>): Promise<void> {
+    const next = (this.tails.get(key) ?? Promise.resolve()).then(step);
+    const settled = next.catch(() => undefined);
+    this.tails.set(key, settled);
+    void settled.then(() => {
+      if (this.tails.get(key) === settled) this.tails.delete(key);
+    });
+    return next;
+  }
+}
+
+/**
  * Frames for visitors, batched per home room (one RPC for everything one change produced) and
  * handed over in order: each batch waits for the previous one to the same home.
  */
 export class Outbox {
   private readonly queued = new Map<string, Delivery[]>();
-  private readonly chains = new Map<string, Promise<void>>();
+  private readonly lanes = new Lanes();
 
   constructor(
     private readonly self: () => string,
@@ -79,9 +97,8 @@ export class Outbox {
   private flush(home: string): void {
     const items = this.queued.get(home) ?? [];
     this.queued.delete(home);
-    const previous = this.chains.get(home) ?? Promise.resolve();
-    const next = previous
-      .then(async () => {
+    void this.lanes
+      .run(home, async () => {
         const peer = await this.peer(home);
         const gone = peer ? await peer.standaloneDeliver(this.self(), items) : [...new Set(items.map((i) => i.sid))];
         if (gone.length > 0) await this.gone(home, gone);
@@ -89,9 +106,5 @@ export class Outbox {
       .catch(() => {
         // The home room is unreachable for now: its visitors end when it says bye or expires.
       });
-    this.chains.set(home, next);
-    void next.then(() => {
-      if (this.chains.get(home) === next) this.chains.delete(home);
-    });
   }
 }

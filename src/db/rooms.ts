@@ -1,15 +1,32 @@
 /** Room index queries (D1): a user's rooms, and the one-to-one lookup. */
 import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "./client";
+import { rowDecoder } from "./positional";
 import { roomMembers, rooms } from "./schema";
 
-export async function roomsOfUser(db: Db, userUuid: string) {
-  return db
-    .select({ room: rooms, member: roomMembers })
+/** What a conversation list shows of a room and of the user's index row (not the bookkeeping). */
+const roomRow = rowDecoder(rooms, [
+  "serial", "id", "token", "type", "name", "description", "hasPassword", "readOnly", "listable", "lobbyState", "lobbyTimer", "sipEnabled",
+  "defaultPermissions", "callFlag", "callStartTime", "lastActivity", "objectType", "objectId", "activeUsers", "activeGuests", "lastMessage",
+  "commentCount", "messageCount", "lastCommonRead",
+]);
+const memberRow = rowDecoder(roomMembers, [
+  "attendeeId", "participantType", "permissions", "favorite", "notificationLevel", "notificationCalls", "pin", "lastReadMessage", "readCount",
+  "lastMentionMessage", "lastMentionDirect",
+]);
+export type ListedRoom = ReturnType<typeof roomRow.decode>;
+export type ListedMember = ReturnType<typeof memberRow.decode>;
+
+/** A user's rooms with their index row, in creation order (the conversation list's one query). */
+export async function roomsOfUser(db: Db, userUuid: string): Promise<{ room: ListedRoom; member: ListedMember }[]> {
+  const values: unknown[][] = await db
+    .select({ room: roomRow.columns, member: memberRow.columns })
     .from(roomMembers)
     .innerJoin(rooms, eq(rooms.id, roomMembers.roomId))
     .where(eq(roomMembers.userId, userUuid))
-    .orderBy(rooms.serial);
+    .orderBy(rooms.serial)
+    .values();
+  return values.map((v) => ({ room: roomRow.decode(v, 0), member: memberRow.decode(v, roomRow.width) }));
 }
 
 export async function findOneToOne(db: Db, name: string) {

@@ -179,7 +179,7 @@ export function talkMessage(m: StoredMessage, token: string, reader: Reader) {
     ({ message, parameters } = renderMentions(m.message, (m.parameters.mentions as Mention[] | undefined) ?? []));
     messageType = "comment";
   }
-  return {
+  const fields = {
     id: m.id,
     token,
     actorType: m.actor.type,
@@ -190,17 +190,37 @@ export function talkMessage(m: StoredMessage, token: string, reader: Reader) {
     messageParameters: parametersOut(parameters),
     systemMessage,
     messageType,
-    isReplyable: m.kind === "comment" && ["users", "guests", "emails", "federated_users", "bots"].includes(m.actor.type),
+    isReplyable: m.kind === "comment" && REPLYABLE_ACTORS.has(m.actor.type),
     referenceId: m.referenceId,
     reactions: {},
     expirationTimestamp: 0,
     markdown: m.kind !== "system",
-    ...(m.lastEdit
-      ? { lastEditActorType: m.lastEdit.type, lastEditActorId: m.lastEdit.id, lastEditActorDisplayName: m.lastEdit.name, lastEditTimestamp: m.lastEdit.at }
-      : {}),
-    ...(m.kind === "comment_deleted" ? { deleted: true as const } : {}),
-    ...(m.silent ? { silent: true as const } : {}),
   };
+  // The optional fields are added to the literal rather than spread into a new object: chat
+  // pages and conversation lists build many of these (see conversation()).
+  const out: typeof fields & MessageExtras = fields;
+  if (m.lastEdit) {
+    out.lastEditActorType = m.lastEdit.type;
+    out.lastEditActorId = m.lastEdit.id;
+    out.lastEditActorDisplayName = m.lastEdit.name;
+    out.lastEditTimestamp = m.lastEdit.at;
+  }
+  if (m.kind === "comment_deleted") out.deleted = true;
+  if (m.silent) out.silent = true;
+  return out;
+}
+
+/** Actors whose comments can be replied to. */
+const REPLYABLE_ACTORS = new Set(["users", "guests", "emails", "federated_users", "bots"]);
+
+/** What a message carries only sometimes: who edited it last, its deletion, its silence. */
+interface MessageExtras {
+  lastEditActorType?: string;
+  lastEditActorId?: string;
+  lastEditActorDisplayName?: string;
+  lastEditTimestamp?: number;
+  deleted?: true;
+  silent?: true;
 }
 
 export type TalkChatMessage = ReturnType<typeof talkMessage> & { parent?: ReturnType<typeof talkMessage> };

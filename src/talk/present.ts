@@ -2,7 +2,8 @@
 import { inArray } from "drizzle-orm";
 import { inChunks } from "../db/chunks";
 import { database } from "../db/client";
-import { users, type RoomMemberRow, type RoomRow } from "../db/schema";
+import type { ListedMember, ListedRoom } from "../db/rooms";
+import { users } from "../db/schema";
 import { config } from "../lib/config";
 import type { CallerView } from "../room/contract";
 import { oneToOneUsers } from "../room/rules";
@@ -73,7 +74,7 @@ export async function presentView(env: Env, view: CallerView, serial: number, vi
 }
 
 /** The chat facts of one member from the D1 index (the room DO keeps them there). */
-function chatFromIndex(room: RoomRow, member: RoomMemberRow): ChatFacts {
+function chatFromIndex(room: ListedRoom, member: ListedMember): ChatFacts {
   return {
     lastMessage: room.lastMessage ? (JSON.parse(room.lastMessage) as StoredMessage) : null,
     unreadMessages: unreadCount(member, room.commentCount, () => room.messageCount),
@@ -85,7 +86,7 @@ function chatFromIndex(room: RoomRow, member: RoomMemberRow): ChatFacts {
 }
 
 /** Conversation objects for a user's room list, straight from the D1 index (no DO fan-out). */
-export async function presentIndex(env: Env, viewer: { userid: string }, rows: { room: RoomRow; member: RoomMemberRow }[], options: PresentOptions = {}) {
+export async function presentIndex(env: Env, viewer: { userid: string }, rows: { room: ListedRoom; member: ListedMember }[], options: PresentOptions = {}) {
   const cfg = config(env);
   const names = await partners(env, viewer.userid, rows.map((r) => r.room));
   const sipConfigured = Boolean(cfg.sipBridgeSecret && cfg.sipDialinInfo);

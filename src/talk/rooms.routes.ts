@@ -52,8 +52,11 @@ async function partnerStatus(env: Env, partner: string): Promise<StatusFields> {
   return (await statusesByLogin(env, [partner])).get(partner) ?? OFFLINE;
 }
 
+/** The hash clients compare to notice a server update: fixed for a deployment, so worked out once. */
+let talkHashValue: string | undefined;
 async function talkHash(): Promise<string> {
-  return sha1Hex(`edgetalk:${EDGETALK_VERSION.talk}`);
+  talkHashValue ??= await sha1Hex(`edgetalk:${EDGETALK_VERSION.talk}`);
+  return talkHashValue;
 }
 
 export function registerTalkRoomRoutes(app: OpenAPIHono<AppEnv>) {

@@ -83,7 +83,7 @@ export interface RoomGrant {
 export interface ParticipantList {
   meta: RoomMeta;
   self: Attendee;
-  attendees: ListedAttendee[];
+  attendees: readonly ListedAttendee[];
   sessions: Session[];
 }
 

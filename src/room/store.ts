@@ -33,6 +33,11 @@ export class RoomStore {
   readonly chat: ChatStore;
   /** The keys in `index_pending`, kept in memory so the hot paths ask without a query. */
   private readonly pendingKeys = new Set<PendingKey>();
+  /**
+   * The participant list's columns of every attendee, read once and kept until an attendee is
+   * added, removed or changed in one of those columns (every such write is a method below).
+   */
+  private listed: readonly ListedAttendee[] | null = null;
 
   constructor(readonly sql: SqlStorage) {
     migrate(sql);
@@ -80,6 +85,7 @@ export class RoomStore {
       this.sql.exec(`DELETE FROM ${table}`);
     }
     this.meta = null;
+    this.listed = null;
     this.chat.reset();
     this.pendingKeys.clear();
     if (id) {
@@ -116,8 +122,9 @@ export class RoomStore {
   }
 
   /** Every attendee with only the columns a participant list shows (a third of a row). */
-  listedAttendees(): ListedAttendee[] {
-    return this.sql.exec(`SELECT ${LISTED_COLUMNS} FROM attendees ORDER BY id`).toArray().map(listedAttendeeFromRow);
+  listedAttendees(): readonly ListedAttendee[] {
+    this.listed ??= this.sql.exec(`SELECT ${LISTED_COLUMNS} FROM attendees ORDER BY id`).toArray().map(listedAttendeeFromRow);
+    return this.listed;
   }
 
   /** Owners, moderators and invited users (the members the leave rules count). */
@@ -137,6 +144,7 @@ export class RoomStore {
       // A new member has read what was said before they came (the reference does the same).
       this.chat.lastId(), this.chat.commentCount(),
     );
+    this.listed = null;
     this.markUser(m.userUuid);
     return attendeeFromRow(this.sql.exec("SELECT * FROM attendees WHERE actor_type = ? AND actor_id = ?", m.actorType, m.actorId).one());
   }
@@ -146,6 +154,7 @@ export class RoomStore {
     this.sql.exec("DELETE FROM signaling_messages WHERE session_id IN (SELECT id FROM sessions WHERE attendee_id = ?)", a.id);
     this.sql.exec("DELETE FROM sessions WHERE attendee_id = ?", a.id);
     this.sql.exec("DELETE FROM attendees WHERE id = ?", a.id);
+    this.listed = null;
     this.markUser(a.userUuid);
   }
 
@@ -160,6 +169,7 @@ export class RoomStore {
       "UPDATE attendees SET participant_type = ?, permissions = ?, display_name = ?, pin = ? WHERE id = ?",
       next.participant_type, next.permissions, next.display_name, next.pin, a.id,
     );
+    this.listed = null;
     this.markUser(a.userUuid);
   }
 

@@ -30,7 +30,8 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 /** One entry of `GET …/participants` (reference §4.1). */
 export function participantObject(list: ParticipantList, attendee: ListedAttendee, token: string, sessions = list.sessions.filter((s) => s.attendeeId === attendee.id)) {
   const seesPrivate = isLoggedInModeratorType(list.self.participantType) || list.self.id === attendee.id;
-  return {
+  // A literal of fixed shape and one optional field added (see conversation()).
+  const fields = {
     roomToken: token,
     attendeeId: attendee.id,
     actorType: attendee.actorType,
@@ -43,8 +44,10 @@ export function participantObject(list: ParticipantList, attendee: ListedAttende
     permissions: effectivePermissions(attendee.participantType, attendee.permissions, list.meta.defaultPermissions),
     attendeePermissions: attendee.permissions,
     attendeePin: seesPrivate && list.meta.sipEnabled !== 0 ? attendee.pin : "",
-    ...(attendee.actorType === "emails" && seesPrivate ? { invitedActorId: attendee.invitedEmail } : {}),
   };
+  const participant: typeof fields & { invitedActorId?: ListedAttendee["invitedEmail"] } = fields;
+  if (attendee.actorType === "emails" && seesPrivate) participant.invitedActorId = attendee.invitedEmail;
+  return participant;
 }
 
 /** The permission change method: `method` as clients send it, `mode` as the seed names it. */

@@ -25,6 +25,13 @@ const MEMBER_TYPES = `(${ParticipantType.Owner}, ${ParticipantType.Moderator}, $
 /** What the D1 index still has to learn: the summary row, one user's membership, the deletion. */
 export type PendingKey = "room" | "deleted" | "orphan-check" | `user:${string}`;
 
+/** How many users and guests have a session, and the oldest ping of any session. */
+export interface SessionFacts {
+  activeUsers: number;
+  activeGuests: number;
+  oldestPing: number | null;
+}
+
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 export class RoomStore {
@@ -38,6 +45,8 @@ export class RoomStore {
    * added, removed or changed in one of those columns (every such write is a method below).
    */
   private listed: readonly ListedAttendee[] | null = null;
+  /** `sessionFacts()`, kept until a session starts, ends or pings (every such write is a method below). */
+  private facts: SessionFacts | null = null;
 
   constructor(readonly sql: SqlStorage) {
     migrate(sql);
@@ -86,6 +95,7 @@ export class RoomStore {
     }
     this.meta = null;
     this.listed = null;
+    this.facts = null;
     this.chat.reset();
     this.pendingKeys.clear();
     if (id) {
@@ -155,6 +165,7 @@ export class RoomStore {
     this.sql.exec("DELETE FROM sessions WHERE attendee_id = ?", a.id);
     this.sql.exec("DELETE FROM attendees WHERE id = ?", a.id);
     this.listed = null;
+    this.facts = null;
     this.markUser(a.userUuid);
   }
 
@@ -240,11 +251,13 @@ export class RoomStore {
       "INSERT INTO sessions (id, attendee_id, cookie, in_call, last_ping, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
       s.id, s.attendeeId, s.cookie, s.inCall, s.lastPing, s.state, s.createdAt,
     );
+    this.facts = null;
   }
 
   deleteSession(id: string): void {
     this.sql.exec("DELETE FROM signaling_messages WHERE session_id = ?", id);
     this.sql.exec("DELETE FROM sessions WHERE id = ?", id);
+    this.facts = null;
   }
 
   /** Talk sessions (not meeting sessions, which live as long as their socket) last pinged before `cutoff`. */
@@ -272,6 +285,7 @@ export class RoomStore {
 
   ping(id: string, at: number): void {
     this.sql.exec("UPDATE sessions SET last_ping = ? WHERE id = ?", at, id);
+    this.facts = null;
   }
 
   setInCall(id: string, flags: number): void {
@@ -330,7 +344,8 @@ export class RoomStore {
   }
 
   /** The live counts and the oldest ping of any session, in one query (what the alarm plans from). */
-  sessionFacts(): { activeUsers: number; activeGuests: number; oldestPing: number | null } {
+  sessionFacts(): Readonly<SessionFacts> {
+    if (this.facts) return this.facts;
     const row = this.sql
       .exec<{ users: number; guests: number; oldest: number | null }>(
         `SELECT count(DISTINCT CASE WHEN a.actor_type = 'users' THEN a.id END) AS users,
@@ -339,7 +354,8 @@ export class RoomStore {
          FROM sessions s JOIN attendees a ON a.id = s.attendee_id`,
       )
       .one();
-    return { activeUsers: row.users, activeGuests: row.guests, oldestPing: row.oldest };
+    this.facts = { activeUsers: row.users, activeGuests: row.guests, oldestPing: row.oldest };
+    return this.facts;
   }
 
   /**

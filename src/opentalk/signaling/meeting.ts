@@ -212,7 +212,8 @@ export class Meeting {
   broadcast(namespace: string, payload: Record<string, unknown>, statuses: Status[], except?: string): void {
     const text = frame(namespace, payload);
     const placeholders = statuses.map(() => "?").join(", ");
-    const ids = new Set(this.sql.exec<{ id: string }>(`SELECT id FROM ot_participants WHERE connected = 1 AND status IN (${placeholders})`, ...statuses).toArray().map((r) => r.id));
+    const ids = new Set<string>();
+    for (const [id] of this.sql.exec(`SELECT id FROM ot_participants WHERE connected = 1 AND status IN (${placeholders})`, ...statuses).raw()) ids.add(id as string);
     if (except !== undefined) ids.delete(except);
     if (ids.size === 0) return;
     for (const ws of this.ctx.getWebSockets(OPENTALK_SOCKET_TAG)) {

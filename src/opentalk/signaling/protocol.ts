@@ -534,8 +534,18 @@ const MODULE_NAMESPACES = new Set(["moderation", "chat", "livekit"]);
 
 /** Whether the room's tariff (the creator's, carried by the participant) leaves a module on. */
 function moduleEnabled(p: Participant, module: string): boolean {
-  return module in ((JSON.parse(p.tariff) as { modules?: Record<string, unknown> }).modules ?? {});
+  let modules = tariffModules.get(p.tariff);
+  if (!modules) {
+    modules = new Set(Object.keys((JSON.parse(p.tariff) as { modules?: Record<string, unknown> }).modules ?? {}));
+    // A room sees one tariff or a few (its creator's); the bound only guards against growth.
+    if (tariffModules.size >= 64) tariffModules.clear();
+    tariffModules.set(p.tariff, modules);
+  }
+  return modules.has(module);
 }
+
+/** The modules of each tariff seen (by its JSON): every module frame asks, and parsing it each time showed. */
+const tariffModules = new Map<string, Set<string>>();
 
 /** The participant as the room's rulebook sees them. */
 function participantCaller(p: Participant): Caller {

@@ -5,9 +5,11 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 export class BodyTooLarge extends Error {}
 
 export async function readBodyText(request: Request, limit = MAX_BODY_BYTES): Promise<string> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
+  const length = request.headers.get("content-length");
+  const declared = Number(length ?? "0");
   if (declared > limit) throw new BodyTooLarge(`request body exceeds ${limit} bytes`);
-  if (!request.body) return "";
+  // A declared empty body (a bodyless POST or DELETE, as Talk's join and leave are) is not read.
+  if (!request.body || (length !== null && declared === 0)) return "";
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -17,15 +17,26 @@ const memberRow = rowDecoder(roomMembers, [
 export type ListedRoom = ReturnType<typeof roomRow.decode>;
 export type ListedMember = ReturnType<typeof memberRow.decode>;
 
-/** A user's rooms with their index row, in creation order (the conversation list's one query). */
-export async function roomsOfUser(db: Db, userUuid: string): Promise<{ room: ListedRoom; member: ListedMember }[]> {
-  const values: unknown[][] = await db
+/** The conversation list's one query, built once per database (it is asked for on every app start). */
+function roomsOfUserQuery(db: Db) {
+  return db
     .select({ room: roomRow.columns, member: memberRow.columns })
     .from(roomMembers)
     .innerJoin(rooms, eq(rooms.id, roomMembers.roomId))
-    .where(eq(roomMembers.userId, userUuid))
+    .where(eq(roomMembers.userId, sql.placeholder("user")))
     .orderBy(rooms.serial)
-    .values();
+    .prepare();
+}
+const prepared = new WeakMap<Db, ReturnType<typeof roomsOfUserQuery>>();
+
+/** A user's rooms with their index row, in creation order. */
+export async function roomsOfUser(db: Db, userUuid: string): Promise<{ room: ListedRoom; member: ListedMember }[]> {
+  let query = prepared.get(db);
+  if (!query) {
+    query = roomsOfUserQuery(db);
+    prepared.set(db, query);
+  }
+  const values: unknown[][] = await query.values({ user: userUuid });
   return values.map((v) => ({ room: roomRow.decode(v, 0), member: memberRow.decode(v, roomRow.width) }));
 }
 

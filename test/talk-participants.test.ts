@@ -830,3 +830,40 @@ describe("group attendees are followed", () => {
     expect(await attendees(token, owner)).toEqual([`users/${owner.user}/1`, `users/${joiner.user}/2`].sort());
   });
 });
+
+describe("what the room keeps in memory follows every change", () => {
+  it("a participant list and the live count read before a change show the change", async () => {
+    const owner = await createUser("keep-own");
+    const bob = await createUser("keep-bob");
+    const token = await createRoom(owner);
+    expect((await list(token, { auth: owner })).map((p) => p.actorId)).toEqual([owner.user]);
+
+    // Added: the list read just before shows the new member.
+    await addUser(owner, token, bob);
+    const added = find(await list(token, { auth: owner }), "users", bob.user);
+    expect(added).toMatchObject({ participantType: 3, sessionIds: [] });
+
+    // New permissions, then a promotion (moderators' permissions cannot be set): both follow.
+    const perms = await ocs("PUT", `${V4}/room/${token}/attendees/permissions`, { auth: owner, body: { attendeeId: added.attendeeId, method: "set", permissions: 1 | 16 } });
+    expect(perms.status).toBe(200);
+    expect(find(await list(token, { auth: owner }), "users", bob.user).attendeePermissions).toBe(1 | 16);
+    expect((await ocs("POST", `${V4}/room/${token}/moderators`, { auth: owner, body: { attendeeId: added.attendeeId } })).status).toBe(200);
+    expect(find(await list(token, { auth: owner }), "users", bob.user).participantType).toBe(2);
+
+    // A session starts and ends: the owner's conversation object counts it, then no longer.
+    const count = async () => (await ocs("GET", `${V4}/room/${token}`, { auth: owner })).data.count as number;
+    expect(await count()).toBe(0);
+    const bobJar = new CookieJar();
+    expect((await ocs("POST", `${V4}/room/${token}/participants/active`, { auth: bob, jar: bobJar })).status).toBe(200);
+    expect(await count()).toBe(1);
+    expect(find(await list(token, { auth: owner }), "users", bob.user).sessionIds).toHaveLength(1);
+    expect((await ocs("DELETE", `${V4}/room/${token}/participants/active`, { auth: bob, jar: bobJar })).status).toBe(200);
+    expect(await count()).toBe(0);
+
+    // Demoted (moderators are not removed, seed 002), then removed: gone from the next list.
+    expect((await ocs("DELETE", `${V4}/room/${token}/moderators`, { auth: owner, body: { attendeeId: added.attendeeId } })).status).toBe(200);
+    expect(find(await list(token, { auth: owner }), "users", bob.user).participantType).toBe(3);
+    expect((await ocs("DELETE", `${V4}/room/${token}/attendees`, { auth: owner, body: { attendeeId: added.attendeeId } })).status).toBe(200);
+    expect(find(await list(token, { auth: owner }), "users", bob.user)).toBeUndefined();
+  });
+});

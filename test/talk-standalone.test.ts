@@ -329,9 +329,15 @@ describe("one connection, several conversations", () => {
     expect(await b.client.next((f) => f.type === "message")).toEqual({ type: "message", message: { sender: { type: "session", sessionid: a.client.sessionId, userid: alice.user }, data: offer } });
     const candidates = [1, 2, 3].map((n) => ({ to: a.client.sessionId, type: "candidate", roomType: "video", payload: { candidate: { candidate: `candidate:${n}`, sdpMid: "0", sdpMLineIndex: 0 } } }));
     for (const data of candidates) b.client.send({ type: "message", message: { recipient: { type: "session", sessionid: a.client.sessionId }, data } });
-    for (const data of candidates) {
-      expect(await a.client.next((f) => f.type === "message")).toEqual({ type: "message", message: { sender: { type: "session", sessionid: b.client.sessionId, userid: bob.user }, data } });
-    }
+    // Each candidate arrives once. The home room forwards them in the client's order and the
+    // visited room routes them in that order, but each is sent to Alice's socket from its own RPC
+    // call, and on a loaded machine workerd delivered those sends out of order (README, known
+    // issues); WebRTC applies candidates in any order.
+    const received: unknown[] = [];
+    for (const _ of candidates) received.push(await a.client.next((f) => f.type === "message"));
+    const sender = { type: "session", sessionid: b.client.sessionId, userid: bob.user };
+    const sorted = (frames: unknown[]) => [...frames].sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
+    expect(sorted(received)).toEqual(sorted(candidates.map((data) => ({ type: "message", message: { sender, data } }))));
 
     // The visited room's changes reach the visitor: call flags, chat, settings.
     expect((await ocs("POST", `${V4}/call/${other}`, { auth: alice, jar: a.jar, body: { flags: 3 } })).status).toBe(200);

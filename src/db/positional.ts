@@ -20,13 +20,10 @@ export interface RowDecoder<Row> {
   decode(values: readonly unknown[], offset: number): Row;
 }
 
-/** Rows of `keys` of `table` (all its columns when none are given). */
-export function rowDecoder<T extends SQLiteTable, K extends keyof InferSelectModel<T> & string = keyof InferSelectModel<T> & string>(
-  table: T,
-  keys?: readonly K[],
-): RowDecoder<Pick<InferSelectModel<T>, K>> {
+/** Rows of the columns `keys` of `table`, in that order. */
+export function rowDecoder<T extends SQLiteTable, K extends keyof InferSelectModel<T> & string>(table: T, keys: readonly K[]): RowDecoder<Pick<InferSelectModel<T>, K>> {
   const all = getTableColumns(table) as Record<string, SQLiteColumn>;
-  const columns = keys ? Object.fromEntries(keys.map((k) => [k, all[k] as SQLiteColumn])) : all;
+  const columns = Object.fromEntries(keys.map((k) => [k, all[k] as SQLiteColumn]));
   const fields: Field[] = Object.entries(columns).map(([key, column]) => ({
     key,
     column,

@@ -47,6 +47,15 @@ export class RoomStore {
   private listed: readonly ListedAttendee[] | null = null;
   /** `sessionFacts()`, kept until a session starts, ends or pings (every such write is a method below). */
   private facts: SessionFacts | null = null;
+  /**
+   * Every attendee row (frozen), read once and then kept in step by the write methods below: the
+   * hot paths (join, leave, every request's caller lookup) find the caller without a query.
+   */
+  private attendeeRows: AttendeeIndex | null = null;
+  /** Every session row (frozen), read once and kept in step the same way. */
+  private sessionRows: Map<string, Session> | null = null;
+  /** Sessions that may have queued signaling messages (ending any other one skips that delete). */
+  private queuedFor: Set<string> | null = null;
 
   constructor(readonly sql: SqlStorage) {
     migrate(sql);
@@ -96,6 +105,9 @@ export class RoomStore {
     this.meta = null;
     this.listed = null;
     this.facts = null;
+    this.attendeeRows = null;
+    this.sessionRows = null;
+    this.queuedFor = null;
     this.chat.reset();
     this.pendingKeys.clear();
     if (id) {
@@ -108,23 +120,45 @@ export class RoomStore {
   // Attendees
 
   attendeeById(id: number): AttendeeRow | null {
-    const row = this.sql.exec("SELECT * FROM attendees WHERE id = ?", id).toArray()[0];
-    return row ? attendeeFromRow(row) : null;
+    return this.attendeeIndex().byId.get(id) ?? null;
   }
 
   attendeeByActor(actorType: string, actorId: string): AttendeeRow | null {
-    const row = this.sql.exec("SELECT * FROM attendees WHERE actor_type = ? AND actor_id = ?", actorType, actorId).toArray()[0];
-    return row ? attendeeFromRow(row) : null;
+    const index = this.attendeeIndex();
+    const id = index.byActor.get(actorKey(actorType, actorId));
+    return id === undefined ? null : (index.byId.get(id) ?? null);
   }
 
   attendeeByUser(userUuid: string): AttendeeRow | null {
-    const row = this.sql.exec("SELECT * FROM attendees WHERE user_uuid = ?", userUuid).toArray()[0];
-    return row ? attendeeFromRow(row) : null;
+    const index = this.attendeeIndex();
+    const id = index.byUser.get(userUuid);
+    return id === undefined ? null : (index.byId.get(id) ?? null);
   }
 
   attendeeByPin(pin: string): AttendeeRow | null {
     const row = this.sql.exec("SELECT * FROM attendees WHERE pin = ? AND pin != ''", pin).toArray()[0];
     return row ? attendeeFromRow(row) : null;
+  }
+
+  private attendeeIndex(): AttendeeIndex {
+    if (this.attendeeRows) return this.attendeeRows;
+    const index: AttendeeIndex = { byId: new Map(), byActor: new Map(), byUser: new Map() };
+    for (const row of this.sql.exec("SELECT * FROM attendees")) indexAttendee(index, Object.freeze(attendeeFromRow(row)));
+    this.attendeeRows = index;
+    return index;
+  }
+
+  /** Reads one attendee row again after a write to it (or forgets it when it is gone). */
+  private reloadAttendee(id: number): AttendeeRow | null {
+    const row = this.sql.exec("SELECT * FROM attendees WHERE id = ?", id).toArray()[0];
+    const fresh = row ? Object.freeze(attendeeFromRow(row)) : null;
+    const index = this.attendeeRows;
+    if (index) {
+      const old = index.byId.get(id);
+      if (old) unindexAttendee(index, old);
+      if (fresh) indexAttendee(index, fresh);
+    }
+    return fresh;
   }
 
   attendees(where = "1 = 1", ...args: SqlStorageValue[]): AttendeeRow[] {
@@ -156,7 +190,8 @@ export class RoomStore {
     );
     this.listed = null;
     this.markUser(m.userUuid);
-    return attendeeFromRow(this.sql.exec("SELECT * FROM attendees WHERE actor_type = ? AND actor_id = ?", m.actorType, m.actorId).one());
+    const id = this.sql.exec<{ id: number }>("SELECT id FROM attendees WHERE actor_type = ? AND actor_id = ?", m.actorType, m.actorId).one().id;
+    return this.reloadAttendee(id) as AttendeeRow;
   }
 
   /** Removes an attendee with their sessions and whatever signaling was queued for them. */
@@ -166,6 +201,8 @@ export class RoomStore {
     this.sql.exec("DELETE FROM attendees WHERE id = ?", a.id);
     this.listed = null;
     this.facts = null;
+    this.reloadAttendee(a.id);
+    if (this.sessionRows) for (const s of [...this.sessionRows.values()]) if (s.attendeeId === a.id) this.forgetSession(s.id);
     this.markUser(a.userUuid);
   }
 
@@ -181,18 +218,21 @@ export class RoomStore {
       next.participant_type, next.permissions, next.display_name, next.pin, a.id,
     );
     this.listed = null;
+    this.reloadAttendee(a.id);
     this.markUser(a.userUuid);
   }
 
   /** One per-user preference column. */
   setPreference(a: AttendeeRow, column: "favorite" | "notification_level" | "notification_calls", value: number): void {
     this.sql.exec(`UPDATE attendees SET ${column} = ? WHERE id = ?`, value, a.id);
+    this.reloadAttendee(a.id);
     this.markUser(a.userUuid);
   }
 
   /** Moves a member's read marker (-1: nothing read), with the number of comments it covers. */
   setReadMarker(a: AttendeeRow, messageId: number): void {
     this.sql.exec("UPDATE attendees SET last_read_message = ?, read_count = ? WHERE id = ?", messageId, this.chat.commentsUpTo(messageId), a.id);
+    this.reloadAttendee(a.id);
     this.markUser(a.userUuid);
   }
 
@@ -202,21 +242,26 @@ export class RoomStore {
       `UPDATE attendees SET last_mention_message = ?${direct ? ", last_mention_direct = ?" : ""} WHERE id = ?`,
       messageId, ...(direct ? [messageId] : []), a.id,
     );
+    this.reloadAttendee(a.id);
     this.markUser(a.userUuid);
   }
 
   /** Marks (or clears) that a user has an invitation notification about this room. */
   setInvitationOpen(attendeeId: number, open: boolean): void {
     this.sql.exec("UPDATE attendees SET invitation_open = ? WHERE id = ?", open ? 1 : 0, attendeeId);
+    this.reloadAttendee(attendeeId);
   }
 
   /** Clears an open invitation; true when there was one. */
   answerInvitation(attendeeId: number): boolean {
-    return this.sql.exec("UPDATE attendees SET invitation_open = 0 WHERE id = ? AND invitation_open = 1 RETURNING id", attendeeId).toArray().length > 0;
+    const answered = this.sql.exec("UPDATE attendees SET invitation_open = 0 WHERE id = ? AND invitation_open = 1 RETURNING id", attendeeId).toArray().length > 0;
+    if (answered) this.reloadAttendee(attendeeId);
+    return answered;
   }
 
   setReadPrivacy(a: AttendeeRow, privacy: number): void {
     this.sql.exec("UPDATE attendees SET read_privacy = ? WHERE id = ?", privacy, a.id);
+    this.reloadAttendee(a.id);
   }
 
   /** The newest message every user who shares it has read (Talk's lastCommonReadMessage). */
@@ -232,18 +277,40 @@ export class RoomStore {
   // Sessions
 
   sessionById(id: string): Session | null {
-    const row = this.sql.exec("SELECT * FROM sessions WHERE id = ?", id).toArray()[0];
-    return row ? sessionFromRow(row) : null;
+    return this.sessionMap().get(id) ?? null;
   }
 
   /** The newest session of a cookie (+ tab id). */
   sessionByCookie(cookie: string): Session | null {
-    const row = this.sql.exec("SELECT * FROM sessions WHERE cookie = ? ORDER BY created_at DESC LIMIT 1", cookie).toArray()[0];
-    return row ? sessionFromRow(row) : null;
+    let newest: Session | null = null;
+    for (const s of this.sessionMap().values()) if (s.cookie === cookie && (newest === null || s.createdAt >= newest.createdAt)) newest = s;
+    return newest;
   }
 
   sessions(where = "1 = 1", ...args: SqlStorageValue[]): Session[] {
     return this.sql.exec(`SELECT * FROM sessions WHERE ${where} ORDER BY created_at`, ...args).toArray().map(sessionFromRow);
+  }
+
+  private sessionMap(): Map<string, Session> {
+    if (this.sessionRows) return this.sessionRows;
+    const map = new Map<string, Session>();
+    for (const row of this.sql.exec("SELECT * FROM sessions ORDER BY created_at")) {
+      const s = Object.freeze(sessionFromRow(row));
+      map.set(s.id, s);
+    }
+    this.sessionRows = map;
+    return map;
+  }
+
+  /** Replaces a kept session row after a write to it. */
+  private keepSession(id: string, change: Partial<Session>): void {
+    const old = this.sessionRows?.get(id);
+    if (old) this.sessionRows?.set(id, Object.freeze({ ...old, ...change }));
+  }
+
+  private forgetSession(id: string): void {
+    this.sessionRows?.delete(id);
+    this.queuedFor?.delete(id);
   }
 
   insertSession(s: Session): void {
@@ -251,12 +318,14 @@ export class RoomStore {
       "INSERT INTO sessions (id, attendee_id, cookie, in_call, last_ping, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
       s.id, s.attendeeId, s.cookie, s.inCall, s.lastPing, s.state, s.createdAt,
     );
+    this.sessionRows?.set(s.id, Object.freeze({ ...s }));
     this.facts = null;
   }
 
   deleteSession(id: string): void {
-    this.sql.exec("DELETE FROM signaling_messages WHERE session_id = ?", id);
+    if (this.queued().has(id)) this.sql.exec("DELETE FROM signaling_messages WHERE session_id = ?", id);
     this.sql.exec("DELETE FROM sessions WHERE id = ?", id);
+    this.forgetSession(id);
     this.facts = null;
   }
 
@@ -276,39 +345,43 @@ export class RoomStore {
   }
 
   countSessions(attendeeId: number): number {
-    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sessions WHERE attendee_id = ?", attendeeId).one().n;
+    let n = 0;
+    for (const s of this.sessionMap().values()) if (s.attendeeId === attendeeId) n++;
+    return n;
   }
 
   setSessionState(id: string, state: number): void {
     this.sql.exec("UPDATE sessions SET state = ? WHERE id = ?", state, id);
+    this.keepSession(id, { state });
   }
 
   ping(id: string, at: number): void {
     this.sql.exec("UPDATE sessions SET last_ping = ? WHERE id = ?", at, id);
+    this.keepSession(id, { lastPing: at });
     this.facts = null;
   }
 
   setInCall(id: string, flags: number): void {
     this.sql.exec("UPDATE sessions SET in_call = ? WHERE id = ?", flags, id);
+    this.keepSession(id, { inCall: flags });
   }
 
   /** Takes every session out of the call, or only those of attendees without moderator rights. */
   clearInCall(onlyNonModerators = false): void {
-    if (!onlyNonModerators) {
-      this.sql.exec("UPDATE sessions SET in_call = 0 WHERE in_call != 0");
-      return;
-    }
-    this.sql.exec(
-      `UPDATE sessions SET in_call = 0 WHERE in_call != 0 AND attendee_id IN
-         (SELECT id FROM attendees WHERE participant_type NOT IN (?, ?, ?))`,
-      ParticipantType.Owner, ParticipantType.Moderator, ParticipantType.GuestModerator,
-    );
+    const cleared = onlyNonModerators
+      ? this.sql.exec<{ id: string }>(
+          `UPDATE sessions SET in_call = 0 WHERE in_call != 0 AND attendee_id IN
+             (SELECT id FROM attendees WHERE participant_type NOT IN (?, ?, ?)) RETURNING id`,
+          ParticipantType.Owner, ParticipantType.Moderator, ParticipantType.GuestModerator,
+        )
+      : this.sql.exec<{ id: string }>("UPDATE sessions SET in_call = 0 WHERE in_call != 0 RETURNING id");
+    for (const { id } of cleared) this.keepSession(id, { inCall: 0 });
   }
 
   /** The OR of every in-call session's flags. */
   callFlags(): number {
     let flags = 0;
-    for (const row of this.sql.exec<{ in_call: number }>("SELECT DISTINCT in_call FROM sessions WHERE in_call != 0")) flags |= row.in_call;
+    for (const s of this.sessionMap().values()) flags |= s.inCall;
     return flags;
   }
 
@@ -346,15 +419,17 @@ export class RoomStore {
   /** The live counts and the oldest ping of any session, in one query (what the alarm plans from). */
   sessionFacts(): Readonly<SessionFacts> {
     if (this.facts) return this.facts;
-    const row = this.sql
-      .exec<{ users: number; guests: number; oldest: number | null }>(
-        `SELECT count(DISTINCT CASE WHEN a.actor_type = 'users' THEN a.id END) AS users,
-                count(DISTINCT CASE WHEN a.actor_type IN ('guests', 'emails') THEN a.id END) AS guests,
-                min(s.last_ping) AS oldest
-         FROM sessions s JOIN attendees a ON a.id = s.attendee_id`,
-      )
-      .one();
-    this.facts = { activeUsers: row.users, activeGuests: row.guests, oldestPing: row.oldest };
+    const users = new Set<number>();
+    const guests = new Set<number>();
+    let oldest: number | null = null;
+    for (const s of this.sessionMap().values()) {
+      const a = this.attendeeById(s.attendeeId);
+      if (!a) continue;
+      if (a.actorType === "users") users.add(a.id);
+      else if (a.actorType === "guests" || a.actorType === "emails") guests.add(a.id);
+      if (oldest === null || s.lastPing < oldest) oldest = s.lastPing;
+    }
+    this.facts = { activeUsers: users.size, activeGuests: guests.size, oldestPing: oldest };
     return this.facts;
   }
 
@@ -386,6 +461,13 @@ export class RoomStore {
 
   queueMessage(sessionId: string, data: string, at: number): void {
     this.sql.exec("INSERT INTO signaling_messages (session_id, data, created_at) VALUES (?, ?, ?)", sessionId, data, at);
+    this.queued().add(sessionId);
+  }
+
+  /** Sessions with queued messages, or that had some (read once, then kept; a superset is harmless). */
+  private queued(): Set<string> {
+    this.queuedFor ??= new Set(this.sql.exec<{ session_id: string }>("SELECT DISTINCT session_id FROM signaling_messages").toArray().map((r) => r.session_id));
+    return this.queuedFor;
   }
 
   countQueued(sessionId: string): number {
@@ -452,4 +534,30 @@ export class RoomStore {
       if (this.sql.exec("DELETE FROM index_pending WHERE key = ? AND gen = ? RETURNING key", d.key, d.gen).toArray().length > 0) this.pendingKeys.delete(d.key);
     }
   }
+}
+
+/** The kept attendee rows with their lookups by actor and by user. */
+interface AttendeeIndex {
+  byId: Map<number, AttendeeRow>;
+  byActor: Map<string, number>;
+  byUser: Map<string, number>;
+}
+
+const actorKey = (actorType: string, actorId: string) => `${actorType}\u0000${actorId}`;
+
+/** A user's attendee is their oldest one (a user has one; the rule only makes the choice stable). */
+function indexAttendee(index: AttendeeIndex, a: AttendeeRow): void {
+  index.byId.set(a.id, a);
+  index.byActor.set(actorKey(a.actorType, a.actorId), a.id);
+  if (!a.userUuid) return;
+  const held = index.byUser.get(a.userUuid);
+  if (held === undefined || a.id < held) index.byUser.set(a.userUuid, a.id);
+}
+
+function unindexAttendee(index: AttendeeIndex, a: AttendeeRow): void {
+  index.byId.delete(a.id);
+  index.byActor.delete(actorKey(a.actorType, a.actorId));
+  if (!a.userUuid || index.byUser.get(a.userUuid) !== a.id) return;
+  index.byUser.delete(a.userUuid);
+  for (const other of index.byId.values()) if (other.userUuid === a.userUuid) indexAttendee(index, other);
 }

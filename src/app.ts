@@ -117,7 +117,7 @@ export function createApp() {
 }
 
 function formatOf(c: Context<AppEnv>) {
-  return ocsFormat(new URL(c.req.url), c.req.header("accept") ?? null, c.var.ocsParams?.format);
+  return ocsFormat(c.req.query("format"), c.req.header("accept") ?? null, c.var.ocsParams?.format);
 }
 
 function otError(err: OpenTalkError): Response {

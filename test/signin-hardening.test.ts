@@ -11,7 +11,7 @@ import { checkPassword } from "../src/auth/credentials";
 import * as schema from "../src/db/schema";
 import { config } from "../src/lib/config";
 import { randomAddress } from "./helpers/browser";
-import { ADMIN, basic, createUser, ocs, request, unique } from "./helpers/http";
+import { ADMIN, basic, CookieJar, createUser, ocs, request, unique } from "./helpers/http";
 import { createRoom, signIn, v1 } from "./helpers/opentalk";
 import { V4 } from "./helpers/talk";
 
@@ -77,6 +77,48 @@ describe("sign-in throttle", () => {
     expect(unknown.ok).toBe(false);
     expect(existing.pbkdf2).toBe(1);
     expect(unknown).toEqual(existing);
+  });
+
+  it("serves a cookie session's repeated credential without an HMAC, and only that credential", async () => {
+    const user = await createUser("bound");
+    const cfg = config(env);
+    const db = drizzle(env.DB, { schema });
+    const app = await ocs("GET", "/ocs/v2.php/core/getapppassword", { auth: user, headers: from(randomAddress()) });
+    const appPassword = app.data.apppassword as string;
+    const session = unique("cookie-session");
+    const check = async (password: string, s: string | null = session) => {
+      const sign = vi.spyOn(crypto.subtle, "sign");
+      const result = await checkPassword(db, cfg, user.user, password, randomAddress(), s);
+      const hmacs = sign.mock.calls.length;
+      sign.mockRestore();
+      return { ok: result.ok, via: result.ok ? result.via : null, hmacs };
+    };
+    expect(await check(user.password)).toMatchObject({ ok: true, via: "password" });
+    expect(await check(user.password)).toEqual({ ok: true, via: "password", hmacs: 0 });
+    // Another credential with the same cookie is checked as itself, and rebinds the session.
+    expect(await check("wrong-password")).toMatchObject({ ok: false });
+    expect(await check(appPassword)).toMatchObject({ ok: true, via: "app-password" });
+    expect(await check(appPassword)).toEqual({ ok: true, via: "app-password", hmacs: 0 });
+    expect(await check(user.password)).toMatchObject({ ok: true, via: "password", hmacs: 1 });
+    // Without the cookie, or with another one, the credential is hashed as before.
+    expect(await check(user.password, null)).toEqual({ ok: true, via: "password", hmacs: 1 });
+    expect(await check(user.password, unique("other-session"))).toEqual({ ok: true, via: "password", hmacs: 1 });
+  });
+
+  it("through the Worker: a signed-in cookie does not carry a wrong password or a revoked app password", async () => {
+    const user = await createUser("jar");
+    const jar = new CookieJar();
+    expect((await ocs("GET", "/ocs/v2.php/cloud/user", { auth: user, jar })).status).toBe(200);
+    expect((await ocs("GET", "/ocs/v2.php/cloud/user", { auth: user, jar })).status).toBe(200);
+    expect((await ocs("GET", "/ocs/v2.php/cloud/user", { auth: { user: user.user, password: "not-it" }, jar })).status).toBe(401);
+    const issued = await ocs("GET", "/ocs/v2.php/core/getapppassword", { auth: user, jar });
+    const creds = { user: user.user, password: issued.data.apppassword as string };
+    expect((await ocs("GET", "/ocs/v2.php/cloud/user", { auth: creds, jar })).status).toBe(200);
+    // The app password is still an app password with the cookie: it cannot mint another.
+    expect((await ocs("GET", "/ocs/v2.php/core/getapppassword", { auth: creds, jar })).status).toBe(403);
+    expect((await ocs("DELETE", "/ocs/v2.php/core/apppassword", { auth: creds, jar })).status).toBe(200);
+    expect((await ocs("GET", "/ocs/v2.php/cloud/user", { auth: creds, jar })).status).toBe(401);
+    expect((await ocs("GET", "/ocs/v2.php/cloud/user", { auth: user, jar })).status).toBe(200);
   });
 
   afterEach(() => vi.restoreAllMocks());

@@ -15,7 +15,8 @@
  * not tell which logins exist.
  *
  * The entry also keeps the user row. For `USER_RECHECK_MS` after it was last read from D1 the row
- * is served from memory, so a cached request costs one HMAC and no D1 round trip; after that the
+ * is served from memory, so a cached request costs one HMAC (none when it carries the cookie
+ * session that signed in with the same credential, see `signedIn`) and no D1 round trip; after that the
  * next request re-reads it (and the app password) once. Changes made in this isolate (updateUser,
  * deleteUser, app-password revocation) drop the entries at once; changes made in another isolate
  * are noticed within `USER_RECHECK_MS`.
@@ -42,32 +43,89 @@ export type PasswordCheck =
  */
 const throttledHere = new Map<string, number>();
 
-export async function checkPassword(db: Db, cfg: Config, login: string, password: string, address: string): Promise<PasswordCheck> {
+export async function checkPassword(
+  db: Db, cfg: Config, login: string, password: string, address: string, session: string | null = null,
+): Promise<PasswordCheck> {
   const limits = signInLimits(cfg, login, address);
   const now = Date.now();
   const until = throttledHere.get(limits.login.key) ?? 0;
   if (until > now) return { ok: false, retryAfter: Math.ceil((until - now) / 1000) };
-  const cacheKey = await hmacHex(cfg.secret, `credential:${login}:${password}`);
-  const hit = verified.get(cacheKey);
-  if (hit && hit.expires > now) {
-    if (hit.fresh > now) return cached(hit, hit.user);
-    const still = await stillValid(db, hit, login);
-    if (still) {
-      hit.user = still;
-      hit.fresh = Math.min(hit.expires, Date.now() + USER_RECHECK_MS);
-      return cached(hit, still);
-    }
-    verified.delete(cacheKey);
+  const print = session === null ? 0 : fingerprint(`${login}:${password}`);
+  const bound = session === null ? undefined : signedIn.get(session);
+  if (bound && bound.print === print) {
+    const check = await fromCache(db, bound.cacheKey, login, now);
+    if (check) return check;
   }
+  const cacheKey = await hmacHex(cfg.secret, `credential:${login}:${password}`);
+  const hit = await fromCache(db, cacheKey, login, now);
+  if (hit) return bind(session, print, cacheKey, hit);
 
   // Requests with the same credential that arrive together (a client's parallel requests once the
   // cached verification expired) share one verification: each would otherwise count as a sign-in
   // attempt and the burst would throttle a correct password.
   const pending = inFlight.get(cacheKey);
-  if (pending) return copyOf(await pending);
+  if (pending) return bind(session, print, cacheKey, copyOf(await pending));
   const run = verifyFully(db, cfg, limits, login, password, cacheKey).finally(() => inFlight.delete(cacheKey));
   inFlight.set(cacheKey, run);
-  return copyOf(await run);
+  return bind(session, print, cacheKey, copyOf(await run));
+}
+
+/**
+ * Cookie sessions signed in with Basic credentials: a fingerprint of the credential and the key of
+ * the cache entry that vouched for it. A client sends its credential and its cookie with every
+ * request; while the entry holds, a request with the same cookie and credential finds the entry
+ * without the HMAC (the entry itself still expires, is re-checked against D1 and is dropped when
+ * this isolate changes the user or revokes the app password, as above).
+ */
+const signedIn = new Map<string, { print: number; cacheKey: string }>();
+const SIGNED_IN_MAX = 10_000;
+
+function bind(session: string | null, print: number, cacheKey: string, check: PasswordCheck): PasswordCheck {
+  if (session === null) return check;
+  if (!check.ok) {
+    signedIn.delete(session);
+    return check;
+  }
+  if (signedIn.size >= SIGNED_IN_MAX && !signedIn.has(session)) signedIn.delete(signedIn.keys().next().value as string);
+  signedIn.set(session, { print, cacheKey });
+  return check;
+}
+
+/** Seeds the fingerprints: random per isolate, so they cannot be computed ahead (drawn on first use: Workers allow no randomness at start-up). */
+let printSeed: number | undefined;
+
+/**
+ * A 53-bit fingerprint of a credential (a cyrb53-style multiply-xorshift hash). It only tells a
+ * repeated credential from a different one for the same cookie session; the cookie is the proof,
+ * and a wrong password reaches the full check unless it collides (one chance in 2^53).
+ */
+function fingerprint(text: string): number {
+  printSeed ??= crypto.getRandomValues(new Uint32Array(1))[0] as number;
+  let h1 = 0xdeadbeef ^ printSeed;
+  let h2 = 0x41c6ce57 ^ printSeed;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+/** The identity a live cache entry vouches for (its user row re-read once it is no longer fresh). */
+async function fromCache(db: Db, cacheKey: string, login: string, now: number): Promise<PasswordCheck | null> {
+  const hit = verified.get(cacheKey);
+  if (!hit || hit.expires <= now) return null;
+  if (hit.fresh > now) return cached(hit, hit.user);
+  const still = await stillValid(db, hit, login);
+  if (still) {
+    hit.user = still;
+    hit.fresh = Math.min(hit.expires, Date.now() + USER_RECHECK_MS);
+    return cached(hit, still);
+  }
+  verified.delete(cacheKey);
+  return null;
 }
 
 /** Verifications under way in this isolate, by credential (see checkPassword). */

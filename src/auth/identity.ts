@@ -6,6 +6,7 @@ import { clientAddress, type AppEnv, type Identity } from "../lib/context";
 import { OcsError, OpenTalkError } from "../lib/errors";
 import { ensureAdmin } from "./admin";
 import { identityFromBearer } from "./bearer";
+import { signedSessionId } from "./cookie";
 import { checkPassword } from "./credentials";
 
 const BEARER_ERRORS = {
@@ -34,7 +35,8 @@ export const identityMiddleware: MiddlewareHandler<AppEnv> = async (c, next) => 
   if (/^basic\s/i.test(header)) {
     const decoded = decodeBasic(header.slice(6).trim());
     if (!decoded) throw unauthorized(ocs);
-    const result = await checkPassword(db, cfg, decoded.login, decoded.password, clientAddress(c));
+    const session = await signedSessionId(c);
+    const result = await checkPassword(db, cfg, decoded.login, decoded.password, clientAddress(c), session);
     if (!result.ok) {
       if (result.retryAfter) throw tooManyRequests(ocs, result.retryAfter);
       throw unauthorized(ocs);
@@ -66,9 +68,13 @@ export function isUuid(value: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 }
 
+const utf8Decoder = new TextDecoder();
+
 function decodeBasic(value: string): { login: string; password: string } | null {
   try {
-    const text = new TextDecoder().decode(Uint8Array.from(atob(value), (ch) => ch.charCodeAt(0)));
+    const binary = atob(value);
+    // Credentials are UTF-8; ASCII ones (nearly all) need no decoding.
+    const text = /^[\x00-\x7f]*$/.test(binary) ? binary : utf8Decoder.decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)));
     const at = text.indexOf(":");
     if (at <= 0) return null;
     return { login: text.slice(0, at), password: text.slice(at + 1) };

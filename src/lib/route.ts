@@ -136,12 +136,12 @@ export function ocsRoute<P extends AnyObject>(
 }
 
 export function ocsOutputFormat(c: AppContext) {
-  return ocsFormat(new URL(c.req.url), c.req.header("accept") ?? null, c.get("ocsParams")?.format);
+  return ocsFormat(c.req.query("format"), c.req.header("accept") ?? null, c.get("ocsParams")?.format);
 }
 
 /** Reads query + body (JSON, form or multipart) into one parameter map; `key[]` builds arrays. */
 export async function readOcsParams(request: Request): Promise<Record<string, unknown>> {
-  const url = new URL(request.url);
+  const query = request.url.indexOf("?");
   const params: Record<string, unknown> = {};
   const put = (key: string, value: unknown) => {
     if (key.endsWith("[]")) {
@@ -153,7 +153,7 @@ export async function readOcsParams(request: Request): Promise<Record<string, un
       params[key] = value;
     }
   };
-  for (const [key, value] of url.searchParams) put(key, value);
+  if (query >= 0) for (const [key, value] of new URLSearchParams(request.url.slice(query + 1))) put(key, value);
   if (request.method === "GET" || request.method === "HEAD") return params;
   const type = request.headers.get("content-type") ?? "";
   let text: string;

@@ -2,8 +2,9 @@
 
 export type OcsFormat = "json" | "xml";
 
-export function ocsFormat(url: URL, accept: string | null, bodyFormat?: unknown): OcsFormat {
-  const format = url.searchParams.get("format") ?? (typeof bodyFormat === "string" ? bodyFormat : null);
+/** `queryFormat`: the query's `format` parameter, which wins over the body's. */
+export function ocsFormat(queryFormat: string | undefined, accept: string | null, bodyFormat?: unknown): OcsFormat {
+  const format = queryFormat ?? (typeof bodyFormat === "string" ? bodyFormat : null);
   if (format === "json" || format === "xml") return format;
   return accept?.includes("application/json") ? "json" : "xml";
 }

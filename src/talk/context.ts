@@ -14,10 +14,23 @@ export const TALK_V4 = "/ocs/v2.php/apps/spreed/api/v4";
 export const TALK_V1 = "/ocs/v2.php/apps/spreed/api/v1";
 const TAB_ID = /^[A-Za-z0-9]{64}$/;
 
+/** Cookie session id → the key Talk sessions are bound to (a hash, so the room never sees the id). */
+const talkCookieKeys = new Map<string, string>();
+const TALK_COOKIE_KEYS_MAX = 10_000;
+
+async function talkCookieKey(session: string): Promise<string> {
+  const known = talkCookieKeys.get(session);
+  if (known !== undefined) return known;
+  const key = await sha256Hex(`talk:${session}`);
+  if (talkCookieKeys.size >= TALK_COOKIE_KEYS_MAX) talkCookieKeys.delete(talkCookieKeys.keys().next().value as string);
+  talkCookieKeys.set(session, key);
+  return key;
+}
+
 export async function talkCaller(c: AppContext): Promise<Caller> {
   const user = currentUser(c);
   const tab = c.req.header("x-nextcloud-talk-session-tab-id");
-  const cookie = await sha256Hex(`talk:${c.get("cookieSession")}`);
+  const cookie = await talkCookieKey(c.get("cookieSession"));
   const base = { cookie, ...(tab && TAB_ID.test(tab) ? { tabId: tab } : {}) };
   if (user) return { ...base, kind: "user", userUuid: user.id, userid: user.userid, displayName: user.displayName, admin: user.isAdmin, readPrivacy: user.readPrivacy };
   return { ...base, kind: "guest" };

@@ -20,7 +20,7 @@ const MEETING_SESSION = "cookie LIKE 'meeting:%'";
 export type AttendeeRow = Attendee & { userUuid: string | null; invitationOpen: boolean };
 
 /** "Users" for the last-moderator and last-member rules: owners, moderators and invited users. */
-const MEMBER_TYPES = `(${ParticipantType.Owner}, ${ParticipantType.Moderator}, ${ParticipantType.User})`;
+const MEMBER_TYPES: ReadonlySet<number> = new Set([ParticipantType.Owner, ParticipantType.Moderator, ParticipantType.User]);
 
 /** What the D1 index still has to learn: the summary row, one user's membership, the deletion. */
 export type PendingKey = "room" | "deleted" | "orphan-check" | `user:${string}`;
@@ -173,11 +173,15 @@ export class RoomStore {
 
   /** Owners, moderators and invited users (the members the leave rules count). */
   countMembers(): number {
-    return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM attendees WHERE participant_type IN ${MEMBER_TYPES}`).one().n;
+    let n = 0;
+    for (const a of this.attendeeIndex().byId.values()) if (MEMBER_TYPES.has(a.participantType)) n++;
+    return n;
   }
 
   countLoggedInModerators(): number {
-    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM attendees WHERE participant_type IN (1, 2)").one().n;
+    let n = 0;
+    for (const a of this.attendeeIndex().byId.values()) if (a.participantType === ParticipantType.Owner || a.participantType === ParticipantType.Moderator) n++;
+    return n;
   }
 
   insertAttendee(m: NewMember, now: number): AttendeeRow {
@@ -266,7 +270,11 @@ export class RoomStore {
 
   /** The newest message every user who shares it has read (Talk's lastCommonReadMessage). */
   lastCommonRead(): number {
-    return this.sql.exec<{ m: number | null }>("SELECT min(last_read_message) AS m FROM attendees WHERE actor_type = 'users' AND read_privacy = 0").one().m ?? 0;
+    let min: number | null = null;
+    for (const a of this.attendeeIndex().byId.values()) {
+      if (a.actorType === "users" && a.readPrivacy === 0 && (min === null || a.lastReadMessage < min)) min = a.lastReadMessage;
+    }
+    return min ?? 0;
   }
 
   takenPins(): Set<string> {

@@ -7,6 +7,7 @@
 import { env } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { sessionCookieValue } from "../src/auth/cookie";
 import { checkPassword } from "../src/auth/credentials";
 import * as schema from "../src/db/schema";
 import { config } from "../src/lib/config";
@@ -103,6 +104,15 @@ describe("sign-in throttle", () => {
     // Without the cookie, or with another one, the credential is hashed as before.
     expect(await check(user.password, null)).toEqual({ ok: true, via: "password", hmacs: 1 });
     expect(await check(user.password, unique("other-session"))).toEqual({ ok: true, via: "password", hmacs: 1 });
+  });
+
+  it("reads the session cookie from among others, not from a cookie whose name ends like it", () => {
+    expect(sessionCookieValue("edgetalk_session=a.b")).toBe("a.b");
+    expect(sessionCookieValue("x=1; edgetalk_session=a.b; y=2")).toBe("a.b");
+    expect(sessionCookieValue("my_edgetalk_session=evil; edgetalk_session=a.b")).toBe("a.b");
+    expect(sessionCookieValue("my_edgetalk_session=evil")).toBeUndefined();
+    expect(sessionCookieValue("edgetalk_session=; y=2")).toBeUndefined();
+    expect(sessionCookieValue(undefined)).toBeUndefined();
   });
 
   it("through the Worker: a signed-in cookie does not carry a wrong password or a revoked app password", async () => {

@@ -2,7 +2,6 @@
  * The signed, HttpOnly session cookie. It gives every caller (guests included) a stable
  * identity, and plays the role of Nextcloud's PHP session: Talk sessions are bound to it.
  */
-import { getCookie } from "hono/cookie";
 import { serialize } from "hono/utils/cookie";
 import type { AppContext } from "../lib/context";
 import { ALNUM, hmac, randomString, timingSafeEqual, toBase64Url } from "../lib/crypto";
@@ -22,9 +21,23 @@ async function sign(secret: string, id: string): Promise<string> {
 const checkedCookies = new Map<string, string>();
 const CHECKED_COOKIES_MAX = 10_000;
 
+/**
+ * The session cookie's value from a Cookie header. Its values are `id.mac` in base64url, never
+ * quoted or percent-encoded, so this reads the one pair directly instead of parsing every cookie.
+ */
+export function sessionCookieValue(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  let at = header.indexOf(`${SESSION_COOKIE}=`);
+  while (at > 0 && header[at - 1] !== " " && header[at - 1] !== ";") at = header.indexOf(`${SESSION_COOKIE}=`, at + 1);
+  if (at < 0) return undefined;
+  const start = at + SESSION_COOKIE.length + 1;
+  const end = header.indexOf(";", start);
+  return header.slice(start, end < 0 ? undefined : end).trim() || undefined;
+}
+
 /** The session id of the request's cookie when its signature holds; null when absent or forged. */
 export async function signedSessionId(c: AppContext): Promise<string | null> {
-  const raw = getCookie(c, SESSION_COOKIE);
+  const raw = sessionCookieValue(c.req.header("cookie"));
   if (!raw) return null;
   const known = checkedCookies.get(raw);
   if (known !== undefined) return known;

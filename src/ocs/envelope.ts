@@ -31,12 +31,12 @@ export function renderOcs(
   if (format === "json") {
     return new Response(JSON.stringify(envelope), {
       status: httpStatus,
-      headers: { "Content-Type": "application/json; charset=utf-8", ...headers },
+      headers: { "Content-Type": "application/json; charset=utf-8", "X-Content-Type-Options": "nosniff", ...headers },
     });
   }
   return new Response(`<?xml version="1.0"?>\n${toXml("ocs", envelope.ocs)}\n`, {
     status: httpStatus,
-    headers: { "Content-Type": "application/xml; charset=utf-8", ...headers },
+    headers: { "Content-Type": "application/xml; charset=utf-8", "X-Content-Type-Options": "nosniff", ...headers },
   });
 }
 

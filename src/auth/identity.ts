@@ -73,8 +73,8 @@ const utf8Decoder = new TextDecoder();
 function decodeBasic(value: string): { login: string; password: string } | null {
   try {
     const binary = atob(value);
-    // Credentials are UTF-8; ASCII ones (nearly all) need no decoding.
-    const text = /^[\x00-\x7f]*$/.test(binary) ? binary : utf8Decoder.decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)));
+    // Credentials are UTF-8; printable ASCII ones (nearly all) need no decoding.
+    const text = !/[^\x20-\x7e]/.test(binary) ? binary : utf8Decoder.decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)));
     const at = text.indexOf(":");
     if (at <= 0) return null;
     return { login: text.slice(0, at), password: text.slice(at + 1) };

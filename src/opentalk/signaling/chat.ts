@@ -13,7 +13,7 @@ import * as chat from "../../room/ops/chat";
 import type { RoomChange } from "../../room/presence";
 import type { StoredMessage } from "../../room/types";
 import { frame } from "./frames";
-import type { Meeting, Participant, SignalingHost } from "./meeting";
+import { type Meeting, type Participant, type SignalingHost, writeMeeting } from "./meeting";
 
 /** Messages per history chunk (upstream CHAT_CHUNK_SIZE). */
 export const CHAT_CHUNK_SIZE = 100;
@@ -168,7 +168,7 @@ export class MeetingChat {
           const row = this.sql.exec("SELECT max(id) AS id FROM messages WHERE scope = '' AND created_at <= ?", at).one();
           if (typeof row.id === "number") await this.host.apply((tx) => chat.setReadMarker(tx, caller, row.id as number));
         } else {
-          this.sql.exec("INSERT OR REPLACE INTO ot_settings (key, value) VALUES (?, ?)", `seen:${self.id}:${(command as { target: string }).target}`, command.timestamp);
+          writeMeeting(this.sql, "INSERT OR REPLACE INTO ot_settings (key, value) VALUES (?, ?)", `seen:${self.id}:${(command as { target: string }).target}`, command.timestamp);
         }
         return;
       }

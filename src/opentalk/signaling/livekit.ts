@@ -23,7 +23,7 @@ import { AccessToken, type ParticipantInfo, RoomServiceClient, TrackSource, Twir
 import { z } from "zod";
 import type { LiveKitSettings } from "../../lib/config";
 import { frame } from "./frames";
-import type { Meeting, Participant } from "./meeting";
+import { type Meeting, type Participant, writeMeeting } from "./meeting";
 
 /** How long a token may be used to connect (the reference's ACCESS_TOKEN_TTL). */
 export const ACCESS_TOKEN_TTL_SECONDS = 32;
@@ -120,19 +120,19 @@ export class MeetingLiveKit {
         const grant = command.action === "grant_screen_share_permission";
         const granted = new Set(this.screenShareGranted());
         for (const id of command.participants) grant ? granted.add(id) : granted.delete(id);
-        this.meeting.sql.exec("INSERT OR REPLACE INTO ot_settings (key, value) VALUES (?, ?)", SCREEN_GRANTED, JSON.stringify([...granted]));
+        writeMeeting(this.meeting.sql, "INSERT OR REPLACE INTO ot_settings (key, value) VALUES (?, ?)", SCREEN_GRANTED, JSON.stringify([...granted]));
         return this.serverApi(ws, () => this.updatePermissions(roomId, new Set(command.participants)));
       }
       case "enable_microphone_restrictions": {
         // Stored first (new tokens follow it), applied to those connected, then announced.
         const unrestricted = [...new Set(command.unrestricted_participants)];
-        this.meeting.sql.exec("INSERT OR REPLACE INTO ot_settings (key, value) VALUES (?, ?)", MIC_RESTRICTION, JSON.stringify(unrestricted));
+        writeMeeting(this.meeting.sql, "INSERT OR REPLACE INTO ot_settings (key, value) VALUES (?, ?)", MIC_RESTRICTION, JSON.stringify(unrestricted));
         await this.serverApi(ws, () => this.updatePermissions(roomId, null));
         this.meeting.broadcast("livekit", { message: "microphone_restrictions_enabled", unrestricted_participants: unrestricted }, ["joined"]);
         return;
       }
       case "disable_microphone_restrictions":
-        this.meeting.sql.exec("DELETE FROM ot_settings WHERE key = ?", MIC_RESTRICTION);
+        writeMeeting(this.meeting.sql, "DELETE FROM ot_settings WHERE key = ?", MIC_RESTRICTION);
         await this.serverApi(ws, () => this.updatePermissions(roomId, null));
         this.meeting.broadcast("livekit", { message: "microphone_restrictions_disabled" }, ["joined"]);
         return;

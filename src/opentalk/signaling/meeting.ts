@@ -154,6 +154,24 @@ export function controlState(p: Participant): ControlState {
   };
 }
 
+/**
+ * Writes to the meeting's tables (`ot_participants`, `ot_settings`) in this isolate, counted. A
+ * Meeting keeps its rows in memory and reads them again after any write, of any room of the
+ * isolate: an over-approximation that costs a reload now and then and can never serve stale rows,
+ * as long as every write goes through `writeMeeting` (the room's deletion counts as one too).
+ */
+let meetingWrites = 0;
+
+export function writeMeeting(sql: SqlStorage, query: string, ...bindings: SqlStorageValue[]): void {
+  sql.exec(query, ...bindings);
+  meetingWrites++;
+}
+
+/** The room's tables were emptied outside `writeMeeting` (the room was deleted). */
+export function meetingWiped(): void {
+  meetingWrites++;
+}
+
 export class Meeting {
   /** The participant of each signaling socket, read from its attachment once per object instance. */
   private readonly owners = new WeakMap<WebSocket, string | null>();
@@ -168,26 +186,47 @@ export class Meeting {
     return this.ctx.getWebSockets(participantId);
   }
 
-  participant(id: string): Participant | null {
-    const row = this.sql.exec("SELECT * FROM ot_participants WHERE id = ?", id).toArray()[0];
-    return row ? participantFromRow(row) : null;
+  /** Every participant row (frozen), in join order, and the meeting settings, as of `meetingWrites`. */
+  private kept: { at: number; participants: Map<string, Participant>; settings: Map<string, string> } | null = null;
+
+  private rows(): NonNullable<Meeting["kept"]> {
+    if (this.kept && this.kept.at === meetingWrites) return this.kept;
+    const participants = new Map<string, Participant>();
+    for (const row of this.sql.exec("SELECT * FROM ot_participants ORDER BY joined_at, id")) {
+      const p = Object.freeze(participantFromRow(row));
+      participants.set(p.id, p);
+    }
+    const settings = new Map<string, string>();
+    for (const row of this.sql.exec("SELECT key, value FROM ot_settings")) settings.set(row.key as string, row.value as string);
+    this.kept = { at: meetingWrites, participants, settings };
+    return this.kept;
   }
 
+  participant(id: string): Participant | null {
+    return this.rows().participants.get(id) ?? null;
+  }
+
+  /** Connected participants in `status`, in join order. */
   all(status: Status): Participant[] {
-    return this.sql.exec("SELECT * FROM ot_participants WHERE status = ? AND connected = 1 ORDER BY joined_at, id", status).toArray().map(participantFromRow);
+    const out: Participant[] = [];
+    for (const p of this.rows().participants.values()) if (p.connected && p.status === status) out.push(p);
+    return out;
   }
 
   count(status: Status): number {
-    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM ot_participants WHERE status = ? AND connected = 1", status).one().n;
+    let n = 0;
+    for (const p of this.rows().participants.values()) if (p.connected && p.status === status) n++;
+    return n;
   }
 
   countModerators(): number {
-    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM ot_participants WHERE status = 'joined' AND connected = 1 AND role = 'moderator'").one().n;
+    let n = 0;
+    for (const p of this.rows().participants.values()) if (p.connected && p.status === "joined" && p.role === "moderator") n++;
+    return n;
   }
 
   setting(key: string): string | null {
-    const row = this.sql.exec("SELECT value FROM ot_settings WHERE key = ?", key).toArray()[0];
-    return row ? (row.value as string) : null;
+    return this.rows().settings.get(key) ?? null;
   }
 
   send(participantId: string, namespace: string, payload: Record<string, unknown>): void {
@@ -211,10 +250,8 @@ export class Meeting {
    */
   broadcast(namespace: string, payload: Record<string, unknown>, statuses: Status[], except?: string): void {
     const text = frame(namespace, payload);
-    const placeholders = statuses.map(() => "?").join(", ");
     const ids = new Set<string>();
-    for (const [id] of this.sql.exec(`SELECT id FROM ot_participants WHERE connected = 1 AND status IN (${placeholders})`, ...statuses).raw()) ids.add(id as string);
-    if (except !== undefined) ids.delete(except);
+    for (const p of this.rows().participants.values()) if (p.connected && statuses.includes(p.status) && p.id !== except) ids.add(p.id);
     if (ids.size === 0) return;
     for (const ws of this.ctx.getWebSockets(OPENTALK_SOCKET_TAG)) {
       const owner = this.owner(ws);

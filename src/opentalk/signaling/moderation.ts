@@ -4,7 +4,7 @@
  * send to the waiting room. The caller has checked that the sender is a joined moderator.
  */
 import type { Coalescer } from "./coalescer";
-import { controlState, iso, type Meeting, type Participant } from "./meeting";
+import { controlState, iso, type Meeting, type Participant, writeMeeting } from "./meeting";
 import { type ModerationCommand, normalizeDisplayName } from "./frames";
 
 export interface ModerationDeps {
@@ -36,12 +36,12 @@ const m = deps.meeting;
       const enabled = command.action === "enable_raise_hands";
       // Written only when it changes: a write holds the frames below until it is committed.
       if ((m.setting("raise_hands_disabled") === "1") === enabled) {
-        m.sql.exec("INSERT OR REPLACE INTO ot_settings (key, value) VALUES ('raise_hands_disabled', ?)", enabled ? "0" : "1");
+        writeMeeting(m.sql, "INSERT OR REPLACE INTO ot_settings (key, value) VALUES ('raise_hands_disabled', ?)", enabled ? "0" : "1");
       }
       if (!enabled) {
         // Raised hands are lowered when raising is disabled (reference moderation docs).
         const raised = m.all("joined").filter((p) => p.handUp);
-        m.sql.exec("UPDATE ot_participants SET hand_up = 0, hand_updated_at = ? WHERE hand_up = 1", iso());
+        writeMeeting(m.sql, "UPDATE ot_participants SET hand_up = 0, hand_updated_at = ? WHERE hand_up = 1", iso());
         for (const p of raised) deps.coalescer.note(p.id, true);
       }
       m.broadcast("moderation", { message: enabled ? "raise_hands_enabled" : "raise_hands_disabled", issued_by: self.id }, ["joined"]);
@@ -51,7 +51,7 @@ const m = deps.meeting;
       // Someone who is not waiting (or was accepted already) is ignored, as by the reference.
       const target = m.participant(command.target);
       if (target?.status !== "waiting" || target.accepted) return;
-      m.sql.exec("UPDATE ot_participants SET accepted = 1 WHERE id = ?", target.id);
+      writeMeeting(m.sql, "UPDATE ot_participants SET accepted = 1 WHERE id = ?", target.id);
       m.send(target.id, "moderation", { message: "accepted" });
       return;
     }
@@ -60,7 +60,7 @@ const m = deps.meeting;
       const raised = m.all("joined").filter((p) => p.handUp && (only === null || only.has(p.id)));
       const now = iso();
       for (const p of raised) {
-        m.sql.exec("UPDATE ot_participants SET hand_up = 0, hand_updated_at = ? WHERE id = ?", now, p.id);
+        writeMeeting(m.sql, "UPDATE ot_participants SET hand_up = 0, hand_updated_at = ? WHERE id = ?", now, p.id);
         deps.coalescer.note(p.id, true);
         m.send(p.id, "moderation", { message: "raised_hand_reset_by_moderator", issued_by: self.id });
       }
@@ -82,7 +82,7 @@ const m = deps.meeting;
         m.moderationError(ws, "invalid_display_name");
         return;
       }
-      m.sql.exec("UPDATE ot_participants SET display_name = ? WHERE id = ?", name, target.id);
+      writeMeeting(m.sql, "UPDATE ot_participants SET display_name = ? WHERE id = ?", name, target.id);
       if (target.status === "joined") deps.coalescer.note(target.id, true);
       m.broadcast("moderation", { message: "display_name_changed", target: target.id, issued_by: self.id, old_name: target.displayName, new_name: name }, ["joined"]);
       return;
@@ -99,7 +99,7 @@ const m = deps.meeting;
       }
       // The socket stays open; the participant is as if they had just joined the waiting room.
       const now = iso();
-      m.sql.exec(
+      writeMeeting(m.sql, 
         "UPDATE ot_participants SET status = 'waiting', accepted = 0, hand_up = 0, hand_updated_at = ?, joined_at = ?, left_reason = 'sent_to_waiting_room' WHERE id = ?",
         now, now, target.id,
       );

@@ -19,7 +19,7 @@ import {
   type Role,
   SIGNALING_PROTOCOL,
 } from "./frames";
-import { controlState, ENTRANT_HEADER, iso, type LeftReason, Meeting, OPENTALK_SOCKET_TAG, type Participant, type SignalingHost, type SignalingStart, type TicketEntrant } from "./meeting";
+import { controlState, ENTRANT_HEADER, iso, type LeftReason, Meeting, OPENTALK_SOCKET_TAG, type Participant, type SignalingHost, type SignalingStart, type TicketEntrant, meetingWiped, writeMeeting } from "./meeting";
 import { moderate, type ModerationDeps } from "./moderation";
 
 export { type CreatorInfo, ENTRANT_HEADER, type EventInfo, type LeftReason, type SignalingHost, type SignalingStart, type TicketEntrant } from "./meeting";
@@ -101,7 +101,7 @@ export class OpenTalkSignaling implements Presence {
     const { 0: client, 1: server } = new WebSocketPair();
     this.host.ctx.acceptWebSocket(server, [participant.id, OPENTALK_SOCKET_TAG]);
     server.serializeAttachment({ p: participant.id, seen: Date.now() } satisfies Attachment);
-    this.sql.exec("UPDATE ot_participants SET connected = 1, resumption_expires = NULL WHERE id = ?", participant.id);
+    writeMeeting(this.sql, "UPDATE ot_participants SET connected = 1, resumption_expires = NULL WHERE id = ?", participant.id);
     await this.host.armAlarm();
     return new Response(null, { status: 101, webSocket: client, headers: { "Sec-WebSocket-Protocol": SIGNALING_PROTOCOL } });
   }
@@ -250,7 +250,7 @@ export class OpenTalkSignaling implements Presence {
     const limit = (JSON.parse(me.tariff) as { quotas?: Record<string, number> }).quotas?.room_time_limit_secs;
     if (limit === undefined) return null;
     const closesAt = iso(Date.now() + limit * 1000);
-    this.sql.exec("INSERT OR REPLACE INTO ot_settings (key, value) VALUES ('closes_at', ?)", closesAt);
+    writeMeeting(this.sql, "INSERT OR REPLACE INTO ot_settings (key, value) VALUES ('closes_at', ?)", closesAt);
     return closesAt;
   }
 
@@ -277,6 +277,8 @@ export class OpenTalkSignaling implements Presence {
 
   /** A room change, whichever dialect made it (room-events.ts decides what each socket hears). */
   changed(change: RoomChange): void {
+    // The room's deletion emptied the meeting's tables without `writeMeeting`.
+    if (change.deletedId) meetingWiped();
     this.events.changed(change);
     this.chat.changed(change);
     if (change.deletedId && this.host.ctx.getWebSockets(OPENTALK_SOCKET_TAG).length > 0) void this.livekit.ended(change.deletedId);
@@ -321,7 +323,7 @@ export class OpenTalkSignaling implements Presence {
           this.meeting.controlError(ws, "raise_hands_disabled");
           return;
         }
-        this.sql.exec("UPDATE ot_participants SET hand_up = ?, hand_updated_at = ? WHERE id = ?", up ? 1 : 0, iso(), self.id);
+        writeMeeting(this.sql, "UPDATE ot_participants SET hand_up = ?, hand_updated_at = ? WHERE id = ?", up ? 1 : 0, iso(), self.id);
         ws.send(frame("control", { message: up ? "hand_raised" : "hand_lowered" }));
         this.coalescer.note(self.id, true);
         return;
@@ -351,7 +353,7 @@ export class OpenTalkSignaling implements Presence {
           this.meeting.controlError(ws, "nothing_to_do");
           return;
         }
-        this.sql.exec("UPDATE ot_participants SET role = ? WHERE id = ?", next, target.id);
+        writeMeeting(this.sql, "UPDATE ot_participants SET role = ? WHERE id = ?", next, target.id);
         this.meeting.send(target.id, "control", { message: "role_updated", new_role: next });
         // The moderator who did it is told too (reference control docs).
         ws.send(frame("control", { message: grant ? "moderator_role_granted" : "moderator_role_revoked", target: target.id }));
@@ -372,7 +374,7 @@ export class OpenTalkSignaling implements Presence {
       this.meeting.controlError(ws, "invalid_username");
       return;
     }
-    this.sql.exec("UPDATE ot_participants SET display_name = ? WHERE id = ?", name, self.id);
+    writeMeeting(this.sql, "UPDATE ot_participants SET display_name = ? WHERE id = ?", name, self.id);
     const me = { ...self, displayName: name };
 
     const limit = (JSON.parse(self.tariff) as { quotas?: Record<string, number> }).quotas?.room_participant_limit;
@@ -387,7 +389,7 @@ export class OpenTalkSignaling implements Presence {
     const meta = this.host.store.meta;
     if (meta?.lobbyState === 1 && me.role !== "moderator" && !me.accepted) {
       const now = iso();
-      this.sql.exec("UPDATE ot_participants SET status = 'waiting', joined_at = ?, hand_updated_at = ? WHERE id = ?", now, now, me.id);
+      writeMeeting(this.sql, "UPDATE ot_participants SET status = 'waiting', joined_at = ?, hand_updated_at = ? WHERE id = ?", now, now, me.id);
       ws.send(frame("moderation", { message: "in_waiting_room" }));
       const waiting = this.meeting.participant(me.id) as Participant;
       this.meeting.toJoined({ message: "joined_waiting_room", id: me.id, control: controlState(waiting) });
@@ -401,7 +403,7 @@ export class OpenTalkSignaling implements Presence {
     const password = await this.host.roomPassword();
     const livekit = moduleEnabled(self, "livekit") ? await this.livekit.state(this.roomId, self) : null;
     const now = iso();
-    this.sql.exec(
+    writeMeeting(this.sql, 
       "UPDATE ot_participants SET status = 'joined', accepted = 1, joined_at = ?, left_at = NULL, hand_up = 0, hand_updated_at = ? WHERE id = ?",
       now, now, self.id,
     );
@@ -458,7 +460,7 @@ export class OpenTalkSignaling implements Presence {
     // Another socket of the same participant cannot exist (accept refuses it), but be exact.
     const still = this.host.ctx.getWebSockets(participantId).filter((s) => s !== closing && s.readyState === WebSocket.OPEN);
     if (still.length > 0 && closing !== null) return;
-    this.sql.exec(
+    writeMeeting(this.sql, 
       "UPDATE ot_participants SET connected = 0, status = 'left', left_at = ?, left_reason = ?, hand_up = 0, resumption_expires = ? WHERE id = ?",
       iso(), reason, Date.now() + RESUMPTION_TTL_MS, p.id,
     );
@@ -468,7 +470,7 @@ export class OpenTalkSignaling implements Presence {
     // Waiting participants are never stranded by a moderator leaving: the waiting list stays
     // in storage and the next moderator to join receives it in join_success.
     const remaining = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM ot_participants WHERE connected = 1").one().n;
-    if (remaining === 0) this.sql.exec("DELETE FROM ot_settings");
+    if (remaining === 0) writeMeeting(this.sql, "DELETE FROM ot_settings");
     await this.host.apply((tx) => {
       leaveMeeting(tx, p.id);
       if (remaining === 0) tx.store.clearBans();

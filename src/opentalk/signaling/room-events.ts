@@ -8,7 +8,7 @@ import { MEETING_COOKIE } from "../../room/ops/sessions";
 import { isModeratorType } from "../../room/permissions";
 import type { Coalescer } from "./coalescer";
 import { type ControlState, frame, type Role } from "./frames";
-import { iso, type Meeting, OPENTALK_SOCKET_TAG, type Participant, participantFromRow, type SignalingHost } from "./meeting";
+import { iso, type Meeting, OPENTALK_SOCKET_TAG, type Participant, participantFromRow, type SignalingHost, writeMeeting } from "./meeting";
 
 export class RoomEvents {
   constructor(
@@ -55,7 +55,7 @@ export class RoomEvents {
         const role: Role = isModeratorType(attendee.participantType) ? "moderator" : "user";
         const owner = attendee.participantType === 1;
         if (p.role === role && p.isOwner === owner) continue;
-        this.sql.exec("UPDATE ot_participants SET role = ?, is_owner = ? WHERE id = ?", role, owner ? 1 : 0, p.id);
+        writeMeeting(this.sql, "UPDATE ot_participants SET role = ?, is_owner = ? WHERE id = ?", role, owner ? 1 : 0, p.id);
         if (p.role !== role) {
           this.meeting.send(p.id, "control", { message: "role_updated", new_role: role });
           void this.protocol.roleChanged(p.id);
@@ -153,7 +153,7 @@ export class RoomEvents {
     }
     await this.protocol.disconnect(target.id, null);
     // A kicked participant may come back with a new ticket, through the waiting room again.
-    this.sql.exec("DELETE FROM ot_participants WHERE id = ?", target.id);
+    writeMeeting(this.sql, "DELETE FROM ot_participants WHERE id = ?", target.id);
     for (const s of sockets) {
       try {
         s.close(1000, message);

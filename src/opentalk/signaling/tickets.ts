@@ -7,7 +7,7 @@ import { type Caller, fail, ok, type Outcome } from "../../room/contract";
 import { isModeratorType } from "../../room/permissions";
 import { callRefusal, guestsByInviteCode, isOwner, selfJoinAllowed } from "../../room/rules";
 import type { Role } from "./frames";
-import { participantFromRow, type SignalingHost, type SignalingStart } from "./meeting";
+import { participantFromRow, type SignalingHost, type SignalingStart, writeMeeting } from "./meeting";
 
 /** A dropped participant may resume (same id, waiting-room pass kept) for this long. */
 export const RESUMPTION_TTL_MS = 120_000;
@@ -36,7 +36,7 @@ export async function prepareParticipant(host: SignalingHost, start: SignalingSt
   const refused = callRefusal(meta, rights, { banned: false, running: host.store.countInCall(0) > 0 });
   if (refused) return fail(refused.status, refused.reason);
   const now = Date.now();
-  sql.exec("DELETE FROM ot_participants WHERE connected = 0 AND resumption_expires < ?", now);
+  writeMeeting(sql, "DELETE FROM ot_participants WHERE connected = 0 AND resumption_expires < ?", now);
   const role: Role = start.kind !== "user" ? "guest" : (attendee && isModeratorType(attendee.participantType)) || isOwner(meta, caller, null) ? "moderator" : "user";
   const isRoomOwner = attendee?.participantType === 1;
 
@@ -47,7 +47,7 @@ export async function prepareParticipant(host: SignalingHost, start: SignalingSt
     // A token of another user (or of a guest when a user asks) is ignored, as in the reference.
     if (found && found.kind === start.kind && found.userUuid === start.userUuid) {
       if (found.connected) return fail(400, "session_running");
-      sql.exec(
+      writeMeeting(sql, 
         "UPDATE ot_participants SET resumption_expires = ?, avatar_url = ?, tariff = ?, role = ?, is_owner = ? WHERE id = ?",
         now + RESUMPTION_TTL_MS, start.avatarUrl, JSON.stringify(start.tariff), role, isRoomOwner ? 1 : 0, found.id,
       );
@@ -56,7 +56,7 @@ export async function prepareParticipant(host: SignalingHost, start: SignalingSt
   }
   const id = crypto.randomUUID();
   const resumption = randomString(64, ALNUM);
-  sql.exec(
+  writeMeeting(sql, 
     `INSERT INTO ot_participants (id, kind, user_uuid, display_name, avatar_url, role, is_owner, resumption_hash,
        resumption_expires, tariff, context) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     id, start.kind, start.userUuid, start.displayName, start.avatarUrl, role, isRoomOwner ? 1 : 0,

@@ -187,7 +187,13 @@ export class Meeting {
   }
 
   /** Every participant row (frozen), in join order, and the meeting settings, as of `meetingWrites`. */
-  private kept: { at: number; participants: Map<string, Participant>; settings: Map<string, string> } | null = null;
+  private kept: {
+    at: number;
+    participants: Map<string, Participant>;
+    settings: Map<string, string>;
+    /** Per set of statuses: the sockets of the connected participants in them, with their owner. */
+    recipients: Map<string, [WebSocket, string][]>;
+  } | null = null;
 
   private rows(): NonNullable<Meeting["kept"]> {
     if (this.kept && this.kept.at === meetingWrites) return this.kept;
@@ -198,7 +204,7 @@ export class Meeting {
     }
     const settings = new Map<string, string>();
     for (const row of this.sql.exec("SELECT key, value FROM ot_settings")) settings.set(row.key as string, row.value as string);
-    this.kept = { at: meetingWrites, participants, settings };
+    this.kept = { at: meetingWrites, participants, settings, recipients: new Map() };
     return this.kept;
   }
 
@@ -246,22 +252,39 @@ export class Meeting {
 
   /**
    * One frame to every connected participant in `statuses`: built once, and sent in one pass over
-   * the room's signaling sockets against the recipients' ids (no per-recipient socket lookup).
+   * their sockets as kept since the last write (no query, no per-recipient lookup).
    */
   broadcast(namespace: string, payload: Record<string, unknown>, statuses: Status[], except?: string): void {
     const text = frame(namespace, payload);
-    const ids = new Set<string>();
-    for (const p of this.rows().participants.values()) if (p.connected && statuses.includes(p.status) && p.id !== except) ids.add(p.id);
-    if (ids.size === 0) return;
-    for (const ws of this.ctx.getWebSockets(OPENTALK_SOCKET_TAG)) {
-      const owner = this.owner(ws);
-      if (owner === null || !ids.has(owner)) continue;
+    for (const [ws, owner] of this.recipients(statuses)) {
+      if (owner === except) continue;
       try {
         ws.send(text);
       } catch {
         // the close handler cleans up
       }
     }
+  }
+
+  /**
+   * The signaling sockets of the connected participants in `statuses`, kept with the rows: a
+   * participant's socket is accepted before the write that marks them connected, and every change
+   * of who is connected, or in which status, is such a write.
+   */
+  private recipients(statuses: Status[]): [WebSocket, string][] {
+    const kept = this.rows();
+    const key = statuses.join(",");
+    let list = kept.recipients.get(key);
+    if (!list) {
+      list = [];
+      for (const ws of this.ctx.getWebSockets(OPENTALK_SOCKET_TAG)) {
+        const owner = this.owner(ws);
+        const p = owner === null ? undefined : kept.participants.get(owner);
+        if (p?.connected && statuses.includes(p.status)) list.push([ws, p.id]);
+      }
+      kept.recipients.set(key, list);
+    }
+    return list;
   }
 
   /** The participant a signaling socket belongs to (its attachment's `p`). */

@@ -1,23 +1,26 @@
 /**
  * Every SQL statement on the room's own tables (meta, attendees, sessions, bans, the pending index
  * changes): the one place the room's storage is read and written, with the chat's messages in
- * `chat` (chat-store.ts). The meta row is also kept in
- * memory (`meta`); `saveMeta` writes it back and records that the D1 summary must follow.
+ * `chat` (chat-store.ts) and Talk's queued signaling in `queue` (signaling-queue.ts). The meta row
+ * is also kept in memory (`meta`); `saveMeta` writes it back and records that the D1 summary must
+ * follow. Attendee and session rows are kept in memory too (kept-rows.ts), mirrored by every write
+ * below.
  *
  * Statements are synchronous. Several of them run without an await in between form one atomic
  * write of the object (its output gate holds replies until they are durable), which is what makes
  * a state change and its pending index record land together or not at all.
  */
 import { ChatStore } from "./chat-store";
+import { SignalingQueue } from "./signaling-queue";
+import { type AttendeeRow, KeptAttendees, KeptSessions } from "./kept-rows";
 import { migrate } from "./migrations";
 import { attendeeFromRow, LISTED_COLUMNS, listedAttendeeFromRow, META_COLUMNS, metaFromRow, sessionFromRow } from "./rows";
-import { type Attendee, type ListedAttendee, type NewMember, ParticipantType, type RoomInit, type RoomMeta, type Session } from "./types";
+import { type ListedAttendee, type NewMember, ParticipantType, type RoomInit, type RoomMeta, type Session } from "./types";
 
 /** Sessions of OpenTalk participants live as long as their socket, whatever their last ping. */
 const MEETING_SESSION = "cookie LIKE 'meeting:%'";
 
-/** An attendee as stored: with the user's uuid and whether an invitation notification is open. */
-export type AttendeeRow = Attendee & { userUuid: string | null; invitationOpen: boolean };
+export type { AttendeeRow } from "./kept-rows";
 
 /** "Users" for the last-moderator and last-member rules: owners, moderators and invited users. */
 const MEMBER_TYPES: ReadonlySet<number> = new Set([ParticipantType.Owner, ParticipantType.Moderator, ParticipantType.User]);
@@ -38,6 +41,8 @@ export class RoomStore {
   meta: RoomMeta | null = null;
   /** The chat's messages (chat-store.ts). */
   readonly chat: ChatStore;
+  /** Talk's internal signaling messages queued per session (signaling-queue.ts). */
+  readonly queue: SignalingQueue;
   /** The keys in `index_pending`, kept in memory so the hot paths ask without a query. */
   private readonly pendingKeys = new Set<PendingKey>();
   /**
@@ -51,15 +56,14 @@ export class RoomStore {
    * Every attendee row (frozen), read once and then kept in step by the write methods below: the
    * hot paths (join, leave, every request's caller lookup) find the caller without a query.
    */
-  private attendeeRows: AttendeeIndex | null = null;
+  private keptAttendees: KeptAttendees | null = null;
   /** Every session row (frozen), read once and kept in step the same way. */
-  private sessionRows: Map<string, Session> | null = null;
-  /** Sessions that may have queued signaling messages (ending any other one skips that delete). */
-  private queuedFor: Set<string> | null = null;
+  private keptSessions: KeptSessions | null = null;
 
   constructor(readonly sql: SqlStorage) {
     migrate(sql);
     this.chat = new ChatStore(sql);
+    this.queue = new SignalingQueue(sql);
     this.meta = this.loadMeta();
     for (const p of this.pending()) this.pendingKeys.add(p.key);
   }
@@ -105,9 +109,9 @@ export class RoomStore {
     this.meta = null;
     this.listed = null;
     this.facts = null;
-    this.attendeeRows = null;
-    this.sessionRows = null;
-    this.queuedFor = null;
+    this.keptAttendees = null;
+    this.keptSessions = null;
+    this.queue.reset();
     this.chat.reset();
     this.pendingKeys.clear();
     if (id) {
@@ -120,19 +124,15 @@ export class RoomStore {
   // Attendees
 
   attendeeById(id: number): AttendeeRow | null {
-    return this.attendeeIndex().byId.get(id) ?? null;
+    return this.attendeeRows().get(id);
   }
 
   attendeeByActor(actorType: string, actorId: string): AttendeeRow | null {
-    const index = this.attendeeIndex();
-    const id = index.byActor.get(actorKey(actorType, actorId));
-    return id === undefined ? null : (index.byId.get(id) ?? null);
+    return this.attendeeRows().ofActor(actorType, actorId);
   }
 
   attendeeByUser(userUuid: string): AttendeeRow | null {
-    const index = this.attendeeIndex();
-    const id = index.byUser.get(userUuid);
-    return id === undefined ? null : (index.byId.get(id) ?? null);
+    return this.attendeeRows().ofUser(userUuid);
   }
 
   attendeeByPin(pin: string): AttendeeRow | null {
@@ -140,24 +140,16 @@ export class RoomStore {
     return row ? attendeeFromRow(row) : null;
   }
 
-  private attendeeIndex(): AttendeeIndex {
-    if (this.attendeeRows) return this.attendeeRows;
-    const index: AttendeeIndex = { byId: new Map(), byActor: new Map(), byUser: new Map() };
-    for (const row of this.sql.exec("SELECT * FROM attendees")) indexAttendee(index, Object.freeze(attendeeFromRow(row)));
-    this.attendeeRows = index;
-    return index;
+  private attendeeRows(): KeptAttendees {
+    this.keptAttendees ??= new KeptAttendees(this.sql.exec("SELECT * FROM attendees").toArray().map(attendeeFromRow));
+    return this.keptAttendees;
   }
 
-  /** Reads one attendee row again after a write to it (or forgets it when it is gone). */
+  /** Reads one attendee row again after a write to it (null when it is gone). */
   private reloadAttendee(id: number): AttendeeRow | null {
     const row = this.sql.exec("SELECT * FROM attendees WHERE id = ?", id).toArray()[0];
-    const fresh = row ? Object.freeze(attendeeFromRow(row)) : null;
-    const index = this.attendeeRows;
-    if (index) {
-      const old = index.byId.get(id);
-      if (old) unindexAttendee(index, old);
-      if (fresh) indexAttendee(index, fresh);
-    }
+    const fresh = row ? attendeeFromRow(row) : null;
+    this.keptAttendees?.replace(id, fresh);
     return fresh;
   }
 
@@ -174,13 +166,13 @@ export class RoomStore {
   /** Owners, moderators and invited users (the members the leave rules count). */
   countMembers(): number {
     let n = 0;
-    for (const a of this.attendeeIndex().byId.values()) if (MEMBER_TYPES.has(a.participantType)) n++;
+    for (const a of this.attendeeRows().values()) if (MEMBER_TYPES.has(a.participantType)) n++;
     return n;
   }
 
   countLoggedInModerators(): number {
     let n = 0;
-    for (const a of this.attendeeIndex().byId.values()) if (a.participantType === ParticipantType.Owner || a.participantType === ParticipantType.Moderator) n++;
+    for (const a of this.attendeeRows().values()) if (a.participantType === ParticipantType.Owner || a.participantType === ParticipantType.Moderator) n++;
     return n;
   }
 
@@ -200,13 +192,16 @@ export class RoomStore {
 
   /** Removes an attendee with their sessions and whatever signaling was queued for them. */
   deleteAttendee(a: AttendeeRow): void {
-    this.sql.exec("DELETE FROM signaling_messages WHERE session_id IN (SELECT id FROM sessions WHERE attendee_id = ?)", a.id);
+    for (const s of [...this.sessionRows().values()]) {
+      if (s.attendeeId !== a.id) continue;
+      this.queue.drop(s.id);
+      this.keptSessions?.remove(s.id);
+    }
     this.sql.exec("DELETE FROM sessions WHERE attendee_id = ?", a.id);
     this.sql.exec("DELETE FROM attendees WHERE id = ?", a.id);
     this.listed = null;
     this.facts = null;
     this.reloadAttendee(a.id);
-    if (this.sessionRows) for (const s of [...this.sessionRows.values()]) if (s.attendeeId === a.id) this.forgetSession(s.id);
     this.markUser(a.userUuid);
   }
 
@@ -271,7 +266,7 @@ export class RoomStore {
   /** The newest message every user who shares it has read (Talk's lastCommonReadMessage). */
   lastCommonRead(): number {
     let min: number | null = null;
-    for (const a of this.attendeeIndex().byId.values()) {
+    for (const a of this.attendeeRows().values()) {
       if (a.actorType === "users" && a.readPrivacy === 0 && (min === null || a.lastReadMessage < min)) min = a.lastReadMessage;
     }
     return min ?? 0;
@@ -285,40 +280,26 @@ export class RoomStore {
   // Sessions
 
   sessionById(id: string): Session | null {
-    return this.sessionMap().get(id) ?? null;
+    return this.sessionRows().get(id);
   }
 
   /** The newest session of a cookie (+ tab id). */
   sessionByCookie(cookie: string): Session | null {
-    let newest: Session | null = null;
-    for (const s of this.sessionMap().values()) if (s.cookie === cookie && (newest === null || s.createdAt >= newest.createdAt)) newest = s;
-    return newest;
+    return this.sessionRows().ofCookie(cookie);
   }
 
   sessions(where = "1 = 1", ...args: SqlStorageValue[]): Session[] {
     return this.sql.exec(`SELECT * FROM sessions WHERE ${where} ORDER BY created_at`, ...args).toArray().map(sessionFromRow);
   }
 
-  private sessionMap(): Map<string, Session> {
-    if (this.sessionRows) return this.sessionRows;
-    const map = new Map<string, Session>();
-    for (const row of this.sql.exec("SELECT * FROM sessions ORDER BY created_at")) {
-      const s = Object.freeze(sessionFromRow(row));
-      map.set(s.id, s);
-    }
-    this.sessionRows = map;
-    return map;
+  private sessionRows(): KeptSessions {
+    this.keptSessions ??= new KeptSessions(this.sql.exec("SELECT * FROM sessions ORDER BY created_at").toArray().map(sessionFromRow));
+    return this.keptSessions;
   }
 
-  /** Replaces a kept session row after a write to it. */
+  /** Applies a write to the kept session row. */
   private keepSession(id: string, change: Partial<Session>): void {
-    const old = this.sessionRows?.get(id);
-    if (old) this.sessionRows?.set(id, Object.freeze({ ...old, ...change }));
-  }
-
-  private forgetSession(id: string): void {
-    this.sessionRows?.delete(id);
-    this.queuedFor?.delete(id);
+    this.keptSessions?.update(id, change);
   }
 
   insertSession(s: Session): void {
@@ -326,14 +307,14 @@ export class RoomStore {
       "INSERT INTO sessions (id, attendee_id, cookie, in_call, last_ping, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
       s.id, s.attendeeId, s.cookie, s.inCall, s.lastPing, s.state, s.createdAt,
     );
-    this.sessionRows?.set(s.id, Object.freeze({ ...s }));
+    this.keptSessions?.add(s);
     this.facts = null;
   }
 
   deleteSession(id: string): void {
-    if (this.queued().has(id)) this.sql.exec("DELETE FROM signaling_messages WHERE session_id = ?", id);
+    this.queue.drop(id);
     this.sql.exec("DELETE FROM sessions WHERE id = ?", id);
-    this.forgetSession(id);
+    this.keptSessions?.remove(id);
     this.facts = null;
   }
 
@@ -353,9 +334,7 @@ export class RoomStore {
   }
 
   countSessions(attendeeId: number): number {
-    let n = 0;
-    for (const s of this.sessionMap().values()) if (s.attendeeId === attendeeId) n++;
-    return n;
+    return this.sessionRows().countOf(attendeeId);
   }
 
   setSessionState(id: string, state: number): void {
@@ -389,7 +368,7 @@ export class RoomStore {
   /** The OR of every in-call session's flags. */
   callFlags(): number {
     let flags = 0;
-    for (const s of this.sessionMap().values()) flags |= s.inCall;
+    for (const s of this.sessionRows().values()) flags |= s.inCall;
     return flags;
   }
 
@@ -430,7 +409,7 @@ export class RoomStore {
     const users = new Set<number>();
     const guests = new Set<number>();
     let oldest: number | null = null;
-    for (const s of this.sessionMap().values()) {
+    for (const s of this.sessionRows().values()) {
       const a = this.attendeeById(s.attendeeId);
       if (!a) continue;
       if (a.actorType === "users") users.add(a.id);
@@ -462,31 +441,6 @@ export class RoomStore {
         participantType: r.participant_type as number,
         permissions: r.permissions as number,
       }));
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Messages queued for a session (Talk's internal signaling)
-
-  queueMessage(sessionId: string, data: string, at: number): void {
-    this.sql.exec("INSERT INTO signaling_messages (session_id, data, created_at) VALUES (?, ?, ?)", sessionId, data, at);
-    this.queued().add(sessionId);
-  }
-
-  /** Sessions with queued messages, or that had some (read once, then kept; a superset is harmless). */
-  private queued(): Set<string> {
-    this.queuedFor ??= new Set(this.sql.exec<{ session_id: string }>("SELECT DISTINCT session_id FROM signaling_messages").toArray().map((r) => r.session_id));
-    return this.queuedFor;
-  }
-
-  countQueued(sessionId: string): number {
-    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM signaling_messages WHERE session_id = ?", sessionId).one().n;
-  }
-
-  /** Hands out and forgets the messages queued for a session, oldest first. */
-  takeMessages(sessionId: string): string[] {
-    const rows = this.sql.exec("SELECT id, data FROM signaling_messages WHERE session_id = ? ORDER BY id", sessionId).toArray();
-    if (rows.length > 0) this.sql.exec("DELETE FROM signaling_messages WHERE session_id = ? AND id <= ?", sessionId, rows[rows.length - 1]?.id as number);
-    return rows.map((r) => r.data as string);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -544,28 +498,3 @@ export class RoomStore {
   }
 }
 
-/** The kept attendee rows with their lookups by actor and by user. */
-interface AttendeeIndex {
-  byId: Map<number, AttendeeRow>;
-  byActor: Map<string, number>;
-  byUser: Map<string, number>;
-}
-
-const actorKey = (actorType: string, actorId: string) => `${actorType}\u0000${actorId}`;
-
-/** A user's attendee is their oldest one (a user has one; the rule only makes the choice stable). */
-function indexAttendee(index: AttendeeIndex, a: AttendeeRow): void {
-  index.byId.set(a.id, a);
-  index.byActor.set(actorKey(a.actorType, a.actorId), a.id);
-  if (!a.userUuid) return;
-  const held = index.byUser.get(a.userUuid);
-  if (held === undefined || a.id < held) index.byUser.set(a.userUuid, a.id);
-}
-
-function unindexAttendee(index: AttendeeIndex, a: AttendeeRow): void {
-  index.byId.delete(a.id);
-  index.byActor.delete(actorKey(a.actorType, a.actorId));
-  if (!a.userUuid || index.byUser.get(a.userUuid) !== a.id) return;
-  index.byUser.delete(a.userUuid);
-  for (const other of index.byId.values()) if (other.userUuid === a.userUuid) indexAttendee(index, other);
-}

@@ -80,7 +80,7 @@ export class TalkLongPoll implements Presence {
       queued += 1;
       const from = { talk: session.id, userId: sender?.actorType === "users" ? sender.actorId : null };
       if (this.relay(message.to, { ...message, from: session.id }, from)) continue;
-      this.store.queueMessage(message.to, JSON.stringify({ ...message, from: session.id }), now);
+      this.store.queue.add(message.to, JSON.stringify({ ...message, from: session.id }), now);
       this.waiters.get(message.to)?.();
     }
     return ok(queued);
@@ -96,18 +96,18 @@ export class TalkLongPoll implements Presence {
     const session = callerSession(this.store, caller);
     if (!session) return fail(callerAttendee(this.store, caller, null) ? 409 : 404, "session", EMPTY);
     this.store.ping(session.id, nowSeconds());
-    if (this.store.countQueued(session.id) === 0) await this.wait(session.id, waitMs);
+    if (this.store.queue.count(session.id) === 0) await this.wait(session.id, waitMs);
     if (!this.store.meta) return fail(404, "room", EMPTY);
     if (!this.store.sessionById(session.id)) {
       // Replaced by a newer join, removed or expired while waiting: 409 while still a member, else 404.
       return fail(callerAttendee(this.store, caller, null) ? 409 : 404, "session", EMPTY);
     }
-    return ok({ messages: this.store.takeMessages(session.id), usersInRoom: this.usersInRoom(this.store.meta, roomSerial) });
+    return ok({ messages: this.store.queue.take(session.id), usersInRoom: this.usersInRoom(this.store.meta, roomSerial) });
   }
 
   /** Queues a message for a session's next long-poll (from a session signaling over a WebSocket). */
   queue(to: string, message: string): void {
-    this.store.queueMessage(to, message, nowSeconds());
+    this.store.queue.add(to, message, nowSeconds());
     this.waiters.get(to)?.();
   }
 

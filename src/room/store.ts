@@ -186,8 +186,9 @@ export class RoomStore {
     );
     this.listed = null;
     this.markUser(m.userUuid);
-    const id = this.sql.exec<{ id: number }>("SELECT id FROM attendees WHERE actor_type = ? AND actor_id = ?", m.actorType, m.actorId).one().id;
-    return this.reloadAttendee(id) as AttendeeRow;
+    const fresh = attendeeFromRow(this.sql.exec("SELECT * FROM attendees WHERE actor_type = ? AND actor_id = ?", m.actorType, m.actorId).one());
+    this.keptAttendees?.replace(fresh.id, fresh);
+    return fresh;
   }
 
   /** Removes an attendee with their sessions and whatever signaling was queued for them. */
@@ -297,11 +298,6 @@ export class RoomStore {
     return this.keptSessions;
   }
 
-  /** Applies a write to the kept session row. */
-  private keepSession(id: string, change: Partial<Session>): void {
-    this.keptSessions?.update(id, change);
-  }
-
   insertSession(s: Session): void {
     this.sql.exec(
       "INSERT INTO sessions (id, attendee_id, cookie, in_call, last_ping, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -339,18 +335,18 @@ export class RoomStore {
 
   setSessionState(id: string, state: number): void {
     this.sql.exec("UPDATE sessions SET state = ? WHERE id = ?", state, id);
-    this.keepSession(id, { state });
+    this.keptSessions?.update(id, { state });
   }
 
   ping(id: string, at: number): void {
     this.sql.exec("UPDATE sessions SET last_ping = ? WHERE id = ?", at, id);
-    this.keepSession(id, { lastPing: at });
+    this.keptSessions?.update(id, { lastPing: at });
     this.facts = null;
   }
 
   setInCall(id: string, flags: number): void {
     this.sql.exec("UPDATE sessions SET in_call = ? WHERE id = ?", flags, id);
-    this.keepSession(id, { inCall: flags });
+    this.keptSessions?.update(id, { inCall: flags });
   }
 
   /** Takes every session out of the call, or only those of attendees without moderator rights. */
@@ -362,7 +358,7 @@ export class RoomStore {
           ParticipantType.Owner, ParticipantType.Moderator, ParticipantType.GuestModerator,
         )
       : this.sql.exec<{ id: string }>("UPDATE sessions SET in_call = 0 WHERE in_call != 0 RETURNING id");
-    for (const { id } of cleared) this.keepSession(id, { inCall: 0 });
+    for (const { id } of cleared) this.keptSessions?.update(id, { inCall: 0 });
   }
 
   /** The OR of every in-call session's flags. */

@@ -92,6 +92,11 @@ const MIGRATIONS: string[] = [
   // joined, `home` on the visited side names the room whose socket carries the visitor.
   `ALTER TABLE talk_ws_sessions ADD COLUMN away TEXT;
    ALTER TABLE talk_ws_sessions ADD COLUMN home TEXT;`,
+  // Sessions are found by id, attendee and cookie in the rows the room keeps (kept-rows.ts), so
+  // their secondary indexes only made every join and leave write two more B-trees. A room holds
+  // few sessions: the rare statements by attendee (ending a member's sessions) scan them.
+  `DROP INDEX sessions_attendee;
+   DROP INDEX sessions_cookie;`,
 ];
 
 export function migrate(sql: SqlStorage): number {

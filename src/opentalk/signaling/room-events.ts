@@ -11,6 +11,9 @@ import { type ControlState, frame, type Role } from "./frames";
 import { iso, type Meeting, OPENTALK_SOCKET_TAG, type Participant, participantFromRow, type SignalingHost, writeMeeting } from "./meeting";
 
 export class RoomEvents {
+  /** `ot_talk_peers` may hold rows (unknown at start): false once cleared, until a peer is written. */
+  private peersStored = true;
+
   constructor(
     private readonly host: SignalingHost,
     private readonly meeting: Meeting,
@@ -32,7 +35,9 @@ export class RoomEvents {
       return;
     }
     if (this.host.ctx.getWebSockets(OPENTALK_SOCKET_TAG).length === 0) {
-      this.sql.exec("DELETE FROM ot_talk_peers");
+      // Nobody sees the Talk peers: they are forgotten (once; changes without sockets are the common case).
+      if (this.peersStored) this.sql.exec("DELETE FROM ot_talk_peers");
+      this.peersStored = false;
       return;
     }
     if (change.readOnly) {
@@ -96,6 +101,7 @@ export class RoomEvents {
       if (before?.control === text) continue;
       const id = before?.id ?? crypto.randomUUID();
       this.sql.exec("INSERT OR REPLACE INTO ot_talk_peers (session_id, participant_id, control) VALUES (?, ?, ?)", s.id, id, text);
+      this.peersStored = true;
       if (announce) this.meeting.broadcast("control", { message: before ? "update" : "joined", id, control }, ["joined"]);
     }
     for (const [sessionId, peer] of known) {

@@ -4,21 +4,59 @@
  * recorded (including the few that finish while the loop drains) gives the percentiles.
  *
  * CPU accounting, as a check on what limits a run: the load generator's own CPU time
- * (process.cpuUsage) and, on Linux, workerd's (utime + stime from /proc/<pid>/stat), each as a
- * share of one core over the window. A server near 100 % and a generator well below it means the
+ * (process.cpuUsage) and, on Linux, workerd's (the nanosecond run time of its threads from
+ * /proc/<pid>/task/<tid>/schedstat, else utime + stime in 10 ms ticks from /proc/<pid>/stat), each
+ * as a share of one core over the window. A server near 100 % and a generator well below it means the
  * server is the bottleneck, as intended. And the machine's total busy time (/proc/stat) minus
  * those two: CPU used by anything else during the window ("other"), which on a shared machine is
  * the first suspect when a window looks off.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { recordInto, retriesSoFar } from "./http.mjs";
 import { percentile } from "./stats.mjs";
 
 const TICKS_PER_SECOND = 100; // USER_HZ; 100 on every mainstream Linux build
 
-/** CPU seconds used so far by a process, or null when /proc is unavailable. */
+/**
+ * CPU seconds used so far by a process, or null when /proc is unavailable. The threads' scheduler
+ * run times (nanoseconds) where the kernel keeps them: /proc/<pid>/stat counts 10 ms ticks, too
+ * coarse for a window in which the server uses a few percent of a core (the open-loop fan-out).
+ */
 export function processCpuSeconds(pid) {
   if (!pid) return null;
+  return threadRunSeconds(pid) ?? tickSeconds(pid);
+}
+
+/** Per process: each thread's last run time read (ns) and the total of threads gone since. */
+const threadTimes = new Map();
+
+function threadRunSeconds(pid) {
+  let tids;
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return null;
+  }
+  const seen = threadTimes.get(pid) ?? { last: new Map(), gone: 0 };
+  const now = new Map();
+  for (const tid of tids) {
+    try {
+      now.set(tid, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]));
+    } catch {
+      // the thread ended between the listing and the read; its time is counted below as gone
+    }
+  }
+  if (now.size === 0 || [...now.values()].some((ns) => !Number.isFinite(ns))) return null;
+  // A thread that ended keeps the run time last read (it loses at most what it ran since).
+  for (const [tid, ns] of seen.last) if (!now.has(tid)) seen.gone += ns;
+  seen.last = now;
+  threadTimes.set(pid, seen);
+  let total = seen.gone;
+  for (const ns of now.values()) total += ns;
+  return total / 1e9;
+}
+
+function tickSeconds(pid) {
   try {
     // The command name (field 2) may contain spaces: split after its closing parenthesis.
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");

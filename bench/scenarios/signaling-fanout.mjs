@@ -17,7 +17,8 @@
  * Two loads per size: closed loop (8 messages in flight; a message is done when all N sockets
  * have it) and open loop (20 messages/s, whatever the server does). Per window: deliveries/s,
  * p50 / p99 send-to-receive latency of every delivery, and server CPU per delivery (CPU time of
- * workerd, or of the Node server, from /proc, over the window ÷ deliveries in the window).
+ * workerd, or of the Node server, from /proc's per-thread run times in nanoseconds, over the
+ * window ÷ deliveries in the window).
  * Messages from one sender reach each socket in order, so the k-th frame a socket receives is the
  * k-th message sent; the run checks that every socket got every message.
  */

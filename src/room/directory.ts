@@ -18,8 +18,20 @@ export function newRoomToken(sipCompatible = false): string {
   }
 }
 
+/** Object ids by room id, per namespace binding: deriving one hashes the name, a stub is cheap. */
+const objectIds = new WeakMap<Env["ROOMS"], Map<string, DurableObjectId>>();
+const OBJECT_ID_LIMIT = 50_000;
+
 export function roomStub(env: Env, roomId: string) {
-  return env.ROOMS.getByName(roomId);
+  let ids = objectIds.get(env.ROOMS);
+  if (!ids) objectIds.set(env.ROOMS, (ids = new Map()));
+  let id = ids.get(roomId);
+  if (!id) {
+    if (ids.size >= OBJECT_ID_LIMIT) ids.clear();
+    id = env.ROOMS.idFromName(roomId);
+    ids.set(roomId, id);
+  }
+  return env.ROOMS.get(id);
 }
 
 const tokenCache = new Map<string, { id: string; serial: number }>();

@@ -220,9 +220,7 @@ export class Meeting {
   }
 
   count(status: Status): number {
-    let n = 0;
-    for (const p of this.rows().participants.values()) if (p.connected && p.status === status) n++;
-    return n;
+    return this.all(status).length;
   }
 
   countModerators(): number {

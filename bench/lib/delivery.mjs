@@ -9,12 +9,20 @@
  *   send(k)             sends message k
  *
  * Resolves with { rate (deliveries/s), p50, p99 (ms send → receive), cpuUs (server CPU µs per
- * delivery), serverCpu, otherCpu, loadCpu, messages }.
+ * delivery), serverCpu, otherCpu, loadCpu, messages, windows: 1 }.
  */
 import { cpuWindow } from "./custom.mjs";
 import { percentile } from "./stats.mjs";
 
-export function deliveryWindow({ n, subscribe, send, load, warmupMs, windowMs, pids, drainMs = 20_000 }) {
+export async function deliveryWindow(options) {
+  return combineWindows([await rawDeliveryWindow(options)]);
+}
+
+/**
+ * The same window, unsummarised: { seconds, serverSeconds, deliveries, latencies (sorted),
+ * otherCpu, loadCpu, messages }; `combineWindows` merges several of one target.
+ */
+export function rawDeliveryWindow({ n, subscribe, send, load, warmupMs, windowMs, pids, drainMs = 20_000 }) {
   const sentAt = [];
   const remaining = [];
   const latencies = [];
@@ -74,11 +82,10 @@ export function deliveryWindow({ n, subscribe, send, load, warmupMs, windowMs, p
         unsubscribe();
         latencies.sort((a, b) => a - b);
         resolve({
-          rate: deliveries / used.seconds,
-          p50: percentile(latencies, 50),
-          p99: percentile(latencies, 99),
-          cpuUs: (used.serverSeconds * 1e6) / deliveries,
-          serverCpu: used.serverCpu,
+          seconds: used.seconds,
+          serverSeconds: used.serverSeconds,
+          deliveries,
+          latencies,
           otherCpu: used.otherCpu,
           loadCpu: used.loadCpu,
           messages: sentAt.length,
@@ -87,4 +94,27 @@ export function deliveryWindow({ n, subscribe, send, load, warmupMs, windowMs, p
       if (done === sentAt.length) drained();
     }, warmupMs + windowMs);
   });
+}
+
+/**
+ * Several windows of one target as one: rates and CPU from the summed seconds, deliveries and CPU
+ * time, percentiles over every delivery of all of them, the CPU shares weighted by window length.
+ */
+export function combineWindows(windows) {
+  const sum = (key) => windows.reduce((total, w) => total + w[key], 0);
+  const seconds = sum("seconds");
+  const deliveries = sum("deliveries");
+  const latencies = windows.length === 1 ? windows[0].latencies : windows.flatMap((w) => w.latencies).sort((a, b) => a - b);
+  const share = (key) => (windows.some((w) => w[key] === null) ? null : windows.reduce((total, w) => total + w[key] * w.seconds, 0) / seconds);
+  return {
+    rate: deliveries / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    cpuUs: (sum("serverSeconds") * 1e6) / deliveries,
+    serverCpu: sum("serverSeconds") / seconds,
+    otherCpu: share("otherCpu"),
+    loadCpu: share("loadCpu"),
+    messages: sum("messages"),
+    windows: windows.length,
+  };
 }

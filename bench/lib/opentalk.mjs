@@ -10,9 +10,12 @@ import { createUser } from "./ocs.mjs";
 export const PROTOCOL = "opentalk-signaling-json-v1.0";
 
 export class OpenTalkUser {
-  constructor(http, token) {
+  /** `renew` signs in again (a fresh access token) when the current one is about to expire. */
+  constructor(http, token, expiresAt = Number.POSITIVE_INFINITY, renew = null) {
     this.http = http;
     this.token = token;
+    this.expiresAt = expiresAt;
+    this.renew = renew;
   }
 
   /** Creates a user through the Nextcloud provisioning API and signs them in (password grant). */
@@ -21,18 +24,31 @@ export class OpenTalkUser {
     return OpenTalkUser.signIn(ctx, userid, password);
   }
 
-  /** Signs an existing user in (password grant of the built-in issuer). */
+  /**
+   * Signs an existing user in (password grant of the built-in issuer). Access tokens live
+   * `expires_in` seconds (5 minutes by default), less than a full run: the user signs in again
+   * before the token runs out, as the web app refreshes it.
+   */
   static async signIn(ctx, userid, password) {
-    const res = await ctx.http.edgetalk.json("POST", "/oauth/token", {
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ grant_type: "password", username: userid, password }).toString(),
-    });
-    return new OpenTalkUser(ctx.http.edgetalk, res.data.access_token);
+    const grant = async () => {
+      const res = await ctx.http.edgetalk.json("POST", "/oauth/token", {
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ grant_type: "password", username: userid, password }).toString(),
+      });
+      return { token: res.data.access_token, expiresAt: Date.now() + (res.data.expires_in - 30) * 1000 };
+    };
+    const first = await grant();
+    return new OpenTalkUser(ctx.http.edgetalk, first.token, first.expiresAt, grant);
+  }
+
+  async bearer() {
+    if (this.renew && Date.now() >= this.expiresAt) ({ token: this.token, expiresAt: this.expiresAt } = await this.renew());
+    return this.token;
   }
 
   async v1(method, path, json, expect = [200, 201]) {
     const res = await this.http.json(method, path, {
-      headers: { authorization: `Bearer ${this.token}`, ...(method === "GET" ? {} : { "content-type": "application/json" }) },
+      headers: { authorization: `Bearer ${await this.bearer()}`, ...(method === "GET" ? {} : { "content-type": "application/json" }) },
       body: method === "GET" ? undefined : JSON.stringify(json ?? {}),
       expect,
     });

@@ -24,7 +24,10 @@ const OBJECT_ID_LIMIT = 50_000;
 
 export function roomStub(env: Env, roomId: string) {
   let ids = objectIds.get(env.ROOMS);
-  if (!ids) objectIds.set(env.ROOMS, (ids = new Map()));
+  if (!ids) {
+    ids = new Map();
+    objectIds.set(env.ROOMS, ids);
+  }
   let id = ids.get(roomId);
   if (!id) {
     if (ids.size >= OBJECT_ID_LIMIT) ids.clear();

@@ -5,6 +5,7 @@ import { database } from "../src/db/client";
 import { findUserByLogin } from "../src/db/users";
 import { newRoomToken, resolveToken, roomStub } from "../src/room/directory";
 import { RoomType } from "../src/room/types";
+import { ageSessions } from "./helpers/clock";
 import { evictDurableObject } from "./helpers/evict";
 import { createUser } from "./helpers/http";
 
@@ -76,9 +77,7 @@ describe("session expiry and activity alarm", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await stub.snapshot())?.sessions).toHaveLength(1);
     // …a stale one is ended, the unnamed guest removed, and no alarm stays armed.
-    await runInDurableObject(stub, (_i, state) => {
-      state.storage.sql.exec("UPDATE sessions SET last_ping = last_ping - 101");
-    });
+    await ageSessions(stub, 101);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const after = await stub.snapshot();
     expect(after?.sessions).toEqual([]);

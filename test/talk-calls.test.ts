@@ -3,10 +3,10 @@
  * flags, leaving, ringing an attendee and SIP dial-out, plus the call notifications they create.
  * A caller needs a Talk session (joined with a cookie jar) for the call endpoints.
  */
-import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { roomStub } from "../src/room/directory";
+import { ageSessions } from "./helpers/clock";
 import { ADMIN, CookieJar, createUser, ocs, unique, type Credentials } from "./helpers/http";
 import { roomIdOf, V4 } from "./helpers/talk";
 
@@ -114,9 +114,7 @@ describe("GET /call/{token}: the peers in the call", () => {
     }
 
     // A session whose last ping is older than 30 s no longer counts as in the call.
-    await runInDurableObject(roomStub(env, await roomIdOf(token)), (_i, state) => {
-      state.storage.sql.exec("UPDATE sessions SET last_ping = last_ping - 31 WHERE id = ?", guest.sessionId);
-    });
+    await ageSessions(roomStub(env, await roomIdOf(token)), 31, guest.sessionId);
     const after = await ocs("GET", `${V4}/call/${token}`, { auth: bob });
     expect(after.data.map((p: any) => p.sessionId)).toEqual([a.sessionId]);
   });
@@ -430,9 +428,7 @@ describe("DELETE /call/{token}: leaving", () => {
     await joinCall(token, { auth: alice, jar: a.jar }, { flags: 3 });
     await joinCall(token, { auth: bob, jar: b.jar }, { flags: 5 });
     // Alice's session went quiet 31 s ago: she no longer counts as in the call.
-    await runInDurableObject(roomStub(env, await roomIdOf(token)), (_i, state) => {
-      state.storage.sql.exec("UPDATE sessions SET last_ping = last_ping - 31 WHERE id = ?", a.sessionId);
-    });
+    await ageSessions(roomStub(env, await roomIdOf(token)), 31, a.sessionId);
     expect((await ocs("GET", `${V4}/call/${token}`, { auth: bob })).data.map((p: any) => p.sessionId)).toEqual([b.sessionId]);
     expect((await ocs("DELETE", `${V4}/call/${token}`, { auth: bob, jar: b.jar })).status).toBe(200);
     expect(await callState(token, { auth: bob, jar: b.jar })).toEqual({ hasCall: false, callFlag: 0, callStartTime: 0, participantFlags: 0 });

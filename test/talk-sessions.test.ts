@@ -1,7 +1,8 @@
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { roomStub } from "../src/room/directory";
+import { ageSessions } from "./helpers/clock";
 import { CookieJar, createUser, ocs } from "./helpers/http";
 import { roomIdOf, V4 } from "./helpers/talk";
 
@@ -141,9 +142,7 @@ describe("leaving and session expiry", () => {
     const guestJar = new CookieJar();
     await ocs("POST", `${V4}/room/${token}/participants/active`, { jar: guestJar });
     const stub = roomStub(env, id);
-    await runInDurableObject(stub, (_i, state) => {
-      state.storage.sql.exec("UPDATE sessions SET last_ping = last_ping - 101");
-    });
+    await ageSessions(stub, 101);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const after = await stub.snapshot();
     expect(after?.sessions).toEqual([]);

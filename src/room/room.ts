@@ -418,7 +418,7 @@ export class RoomObject extends DurableObject<Env> {
       meta: { ...(this.store.meta as RoomMeta) },
       self: stripUser(done.value.attendee ?? (updated as NonNullable<typeof updated>)),
       attendees: updated ? [stripUser(updated)] : [],
-      sessions: this.store.sessions("attendee_id = ?", attendeeId),
+      sessions: this.store.sessionsOf(attendeeId),
     });
   }
 

@@ -18,7 +18,7 @@ import { attendeeFromRow, LISTED_COLUMNS, listedAttendeeFromRow, META_COLUMNS, m
 import { type ListedAttendee, type NewMember, ParticipantType, type RoomInit, type RoomMeta, type Session } from "./types";
 
 /** Sessions of OpenTalk participants live as long as their socket, whatever their last ping. */
-const MEETING_SESSION = "cookie LIKE 'meeting:%'";
+const meetingSession = (s: Session) => s.cookie.startsWith("meeting:");
 
 export type { AttendeeRow } from "./kept-rows";
 
@@ -34,6 +34,9 @@ export interface SessionFacts {
   activeGuests: number;
   oldestPing: number | null;
 }
+
+/** A session with its attendee's identity and rights (what the signaling presences list). */
+export type SessionWithAttendee = Session & { actorType: string; actorId: string; displayName: string; participantType: number; permissions: number };
 
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -289,8 +292,20 @@ export class RoomStore {
     return this.sessionRows().ofCookie(cookie);
   }
 
-  sessions(where = "1 = 1", ...args: SqlStorageValue[]): Session[] {
-    return this.sql.exec(`SELECT * FROM sessions WHERE ${where} ORDER BY created_at`, ...args).toArray().map(sessionFromRow);
+  /** Every session, oldest first (kept rows: frozen). */
+  sessions(): Session[] {
+    return this.sessionsWhere(() => true);
+  }
+
+  sessionsOf(attendeeId: number): Session[] {
+    return this.sessionsWhere((s) => s.attendeeId === attendeeId);
+  }
+
+  /** The kept sessions that `keep` accepts, oldest first (they were read in that order and are added as they start). */
+  private sessionsWhere(keep: (s: Session) => boolean): Session[] {
+    const out: Session[] = [];
+    for (const s of this.sessionRows().values()) if (keep(s)) out.push(s);
+    return out;
   }
 
   private sessionRows(): KeptSessions {
@@ -316,17 +331,17 @@ export class RoomStore {
 
   /** Talk sessions (not meeting sessions, which live as long as their socket) last pinged before `cutoff`. */
   staleSessions(cutoff: number): Session[] {
-    return this.sessions(`last_ping < ? AND NOT ${MEETING_SESSION}`, cutoff);
+    return this.sessionsWhere((s) => s.lastPing < cutoff && !meetingSession(s));
   }
 
   /** Sessions seen since `since`, meeting sessions always. */
   liveSessions(since: number): Session[] {
-    return this.sessions(`last_ping >= ? OR ${MEETING_SESSION}`, since);
+    return this.sessionsWhere((s) => s.lastPing >= since || meetingSession(s));
   }
 
   /** An attendee's Talk sessions in the call (not their meeting session). */
   talkSessionsInCall(attendeeId: number): Session[] {
-    return this.sessions(`attendee_id = ? AND in_call != 0 AND NOT ${MEETING_SESSION}`, attendeeId);
+    return this.sessionsWhere((s) => s.attendeeId === attendeeId && s.inCall !== 0 && !meetingSession(s));
   }
 
   countSessions(attendeeId: number): number {
@@ -368,29 +383,21 @@ export class RoomStore {
     return flags;
   }
 
+  /** Sessions in the call: of one attendee, or of everyone seen since `since` (meeting sessions always). */
   countInCall(since: number, attendeeId?: number): number {
-    if (attendeeId !== undefined) {
-      return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sessions WHERE attendee_id = ? AND in_call != 0", attendeeId).one().n;
-    }
-    return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM sessions WHERE in_call != 0 AND (last_ping >= ? OR ${MEETING_SESSION})`, since).one().n;
+    const counted = attendeeId !== undefined ? (s: Session) => s.attendeeId === attendeeId : (s: Session) => s.lastPing >= since || meetingSession(s);
+    return this.sessionsWhere((s) => s.inCall !== 0 && counted(s)).length;
   }
 
   /** Sessions in the call since `since`, with who they belong to. */
   callPeers(since: number): { sessionId: string; lastPing: number; actorType: string; actorId: string; displayName: string }[] {
-    return this.sql
-      .exec(
-        `SELECT s.id, s.last_ping, a.actor_type, a.actor_id, a.display_name FROM sessions s JOIN attendees a ON a.id = s.attendee_id
-         WHERE s.in_call != 0 AND (s.last_ping >= ? OR s.${MEETING_SESSION}) ORDER BY s.created_at`,
-        since,
-      )
-      .toArray()
-      .map((r) => ({
-        sessionId: r.id as string,
-        lastPing: r.last_ping as number,
-        actorType: r.actor_type as string,
-        actorId: r.actor_id as string,
-        displayName: r.display_name as string,
-      }));
+    return this.withAttendees(this.sessionsWhere((s) => s.inCall !== 0 && (s.lastPing >= since || meetingSession(s)))).map((s) => ({
+      sessionId: s.id,
+      lastPing: s.lastPing,
+      actorType: s.actorType,
+      actorId: s.actorId,
+      displayName: s.displayName,
+    }));
   }
 
   /** Distinct users and guests holding a live session right now. */
@@ -420,24 +427,20 @@ export class RoomStore {
    * Sessions seen since `since` (meeting sessions always) with their attendee's identity and
    * rights; with `inCallOnly`, only sessions in the call that are not meeting sessions.
    */
-  sessionsWithAttendees(since: number, o: { inCallOnly?: boolean } = {}): (Session & { actorType: string; actorId: string; displayName: string; participantType: number; permissions: number })[] {
-    const where = o.inCallOnly ? `s.in_call != 0 AND NOT s.${MEETING_SESSION}` : `s.last_ping >= ? OR s.${MEETING_SESSION}`;
-    return this.sql
-      .exec(
-        `SELECT s.*, a.actor_type, a.actor_id, a.display_name, a.participant_type, a.permissions FROM sessions s JOIN attendees a ON a.id = s.attendee_id
-         WHERE ${where} ORDER BY s.created_at`,
-        ...(o.inCallOnly ? [] : [since]),
-      )
-      .toArray()
-      .map((r) => ({
-        ...sessionFromRow(r),
-        actorType: r.actor_type as string,
-        actorId: r.actor_id as string,
-        displayName: r.display_name as string,
-        participantType: r.participant_type as number,
-        permissions: r.permissions as number,
-      }));
+  sessionsWithAttendees(since: number, o: { inCallOnly?: boolean } = {}): SessionWithAttendee[] {
+    const keep = o.inCallOnly ? (s: Session) => s.inCall !== 0 && !meetingSession(s) : (s: Session) => s.lastPing >= since || meetingSession(s);
+    return this.withAttendees(this.sessionsWhere(keep));
   }
+
+  private withAttendees(sessions: Session[]): SessionWithAttendee[] {
+    const out: SessionWithAttendee[] = [];
+    for (const s of sessions) {
+      const a = this.attendeeById(s.attendeeId);
+      if (a) out.push({ ...s, actorType: a.actorType, actorId: a.actorId, displayName: a.displayName, participantType: a.participantType, permissions: a.permissions });
+    }
+    return out;
+  }
+
 
   // -------------------------------------------------------------------------------------------
   // Bans (users kept out of the live meeting and its call until the meeting ends)

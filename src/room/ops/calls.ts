@@ -169,7 +169,7 @@ export function callNotificationState(tx: Pick<Tx, "store">, userUuid: string, n
   const meta = tx.store.meta;
   if (!attendee || !meta) return "not_found";
   if (meta.callFlag === 0) return "missed";
-  if (tx.store.sessions("attendee_id = ? AND in_call != 0", attendee.id).length > 0) return "joined";
+  if (tx.store.countInCall(0, attendee.id) > 0) return "joined";
   if (!callUsers(tx).includes(attendee.actorId)) return "current";
   return meta.callStartTime + 60 < now ? "current" : "joined";
 }

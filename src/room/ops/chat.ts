@@ -263,7 +263,7 @@ function notices(
 
 /** A member with an active Talk session in the room sees messages come in: no notification for plain ones. */
 function lookingAtRoom(tx: Tx, a: AttendeeRow): boolean {
-  return tx.store.sessions("attendee_id = ? AND state = 1", a.id).length > 0;
+  return tx.store.sessionsOf(a.id).some((s) => s.state === 1);
 }
 
 // -------------------------------------------------------------------------------------------

@@ -99,7 +99,8 @@ const m = deps.meeting;
       }
       // The socket stays open; the participant is as if they had just joined the waiting room.
       const now = iso();
-      writeMeeting(m.sql, 
+      writeMeeting(
+        m.sql,
         "UPDATE ot_participants SET status = 'waiting', accepted = 0, hand_up = 0, hand_updated_at = ?, joined_at = ?, left_reason = 'sent_to_waiting_room' WHERE id = ?",
         now, now, target.id,
       );

@@ -403,7 +403,7 @@ export class OpenTalkSignaling implements Presence {
     const password = await this.host.roomPassword();
     const livekit = moduleEnabled(self, "livekit") ? await this.livekit.state(this.roomId, self) : null;
     const now = iso();
-    writeMeeting(this.sql, 
+    writeMeeting(this.sql,
       "UPDATE ot_participants SET status = 'joined', accepted = 1, joined_at = ?, left_at = NULL, hand_up = 0, hand_updated_at = ? WHERE id = ?",
       now, now, self.id,
     );
@@ -460,7 +460,7 @@ export class OpenTalkSignaling implements Presence {
     // Another socket of the same participant cannot exist (accept refuses it), but be exact.
     const still = this.host.ctx.getWebSockets(participantId).filter((s) => s !== closing && s.readyState === WebSocket.OPEN);
     if (still.length > 0 && closing !== null) return;
-    writeMeeting(this.sql, 
+    writeMeeting(this.sql,
       "UPDATE ot_participants SET connected = 0, status = 'left', left_at = ?, left_reason = ?, hand_up = 0, resumption_expires = ? WHERE id = ?",
       iso(), reason, Date.now() + RESUMPTION_TTL_MS, p.id,
     );

@@ -47,7 +47,7 @@ export async function prepareParticipant(host: SignalingHost, start: SignalingSt
     // A token of another user (or of a guest when a user asks) is ignored, as in the reference.
     if (found && found.kind === start.kind && found.userUuid === start.userUuid) {
       if (found.connected) return fail(400, "session_running");
-      writeMeeting(sql, 
+      writeMeeting(sql,
         "UPDATE ot_participants SET resumption_expires = ?, avatar_url = ?, tariff = ?, role = ?, is_owner = ? WHERE id = ?",
         now + RESUMPTION_TTL_MS, start.avatarUrl, JSON.stringify(start.tariff), role, isRoomOwner ? 1 : 0, found.id,
       );
@@ -56,7 +56,7 @@ export async function prepareParticipant(host: SignalingHost, start: SignalingSt
   }
   const id = crypto.randomUUID();
   const resumption = randomString(64, ALNUM);
-  writeMeeting(sql, 
+  writeMeeting(sql,
     `INSERT INTO ot_participants (id, kind, user_uuid, display_name, avatar_url, role, is_owner, resumption_hash,
        resumption_expires, tariff, context) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     id, start.kind, start.userUuid, start.displayName, start.avatarUrl, role, isRoomOwner ? 1 : 0,
